@@ -1,0 +1,73 @@
+// Layout: where distribution's filesystem driver keeps each thing, as paths
+// relative to the storage root (the directory that contains "docker/").
+//
+// This is the only place that builds store paths; everything else asks here.
+// Paths use '/' and have no leading slash. Repository names nest ("a/b").
+//
+//   docker/registry/v2/blobs/<alg>/<xx>/<hex>/data
+//   docker/registry/v2/repositories/<repo>/_manifests/revisions/<alg>/<hex>/link
+//   docker/registry/v2/repositories/<repo>/_manifests/tags/<tag>/current/link
+//   docker/registry/v2/repositories/<repo>/_manifests/tags/<tag>/index/<alg>/<hex>/link
+//   docker/registry/v2/repositories/<repo>/_layers/<alg>/<hex>/link
+//   docker/registry/v2/repositories/<repo>/_uploads/<id>/
+#ifndef REGSWEEP_STORAGE_LAYOUT_H_
+#define REGSWEEP_STORAGE_LAYOUT_H_
+
+#include <string>
+#include <string_view>
+
+#include "util/digest.h"
+
+namespace regsweep::storage {
+
+namespace layout {
+
+// Directory names with a meaning inside a repository directory.
+inline constexpr std::string_view kManifestsDir = "_manifests";
+inline constexpr std::string_view kLayersDir = "_layers";
+inline constexpr std::string_view kUploadsDir = "_uploads";
+inline constexpr std::string_view kLinkFile = "link";
+inline constexpr std::string_view kDataFile = "data";
+
+std::string V2Root();            // docker/registry/v2
+std::string BlobsRoot();         // .../blobs
+std::string BlobAlgorithmDir(std::string_view algorithm);  // .../blobs/sha256
+std::string BlobPrefixDir(std::string_view algorithm,
+                          std::string_view prefix);        // .../blobs/sha256/ab
+std::string BlobDir(const Digest& digest);       // .../blobs/sha256/ab/<hex>
+std::string BlobDataPath(const Digest& digest);  // .../<hex>/data
+
+std::string RepositoriesRoot();                       // .../repositories
+std::string RepositoryDir(std::string_view repository);
+std::string ManifestsDir(std::string_view repository);  // <repo>/_manifests
+std::string RevisionsDir(std::string_view repository);  // .../revisions
+std::string RevisionAlgorithmDir(std::string_view repository,
+                                 std::string_view algorithm);
+std::string RevisionDir(std::string_view repository, const Digest& digest);
+std::string RevisionLinkPath(std::string_view repository, const Digest& digest);
+std::string TagsDir(std::string_view repository);
+std::string TagDir(std::string_view repository, std::string_view tag);
+std::string TagCurrentLinkPath(std::string_view repository,
+                               std::string_view tag);
+std::string TagIndexDir(std::string_view repository, std::string_view tag);
+std::string TagIndexAlgorithmDir(std::string_view repository,
+                                 std::string_view tag,
+                                 std::string_view algorithm);
+std::string TagIndexEntryDir(std::string_view repository, std::string_view tag,
+                             const Digest& digest);
+std::string TagIndexLinkPath(std::string_view repository, std::string_view tag,
+                             const Digest& digest);
+std::string LayersDir(std::string_view repository);
+std::string LayerAlgorithmDir(std::string_view repository,
+                              std::string_view algorithm);
+std::string LayerLinkDir(std::string_view repository, const Digest& digest);
+std::string LayerLinkPath(std::string_view repository, const Digest& digest);
+std::string UploadsDir(std::string_view repository);
+
+// Joins two relative paths with one '/'.
+std::string Join(std::string_view a, std::string_view b);
+
+}  // namespace layout
+}  // namespace regsweep::storage
+
+#endif  // REGSWEEP_STORAGE_LAYOUT_H_
