@@ -1,0 +1,115 @@
+#include "gc/collector.h"
+
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "gc/mark.h"
+#include "index/ref_index.h"
+#include "storage/registry.h"
+
+namespace regsweep::gc {
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+void FillFromMark(MarkResult* mark, GcReport* report) {
+  report->repositories = mark->repositories;
+  report->manifests_read = mark->manifests_read;
+  report->blobs_marked = mark->marked.size();
+  for (const ManifestToDelete& m : mark->manifests_to_delete) {
+    report->manifests_eligible.push_back(ManifestEligible{m.repository, m.digest});
+  }
+  report->problems = std::move(mark->problems);
+  for (const Status& s : mark->fatal) report->fatal.push_back(s.ToString());
+}
+
+void FillFromSweep(SweepResult* sweep, GcReport* report) {
+  report->blobs_eligible = std::move(sweep->blobs_eligible);
+  report->bytes_eligible = sweep->bytes_eligible;
+  report->blobs_kept_by_grace = sweep->blobs_kept_by_grace;
+  report->blobs_deleted = sweep->blobs_deleted;
+  report->bytes_deleted = sweep->bytes_deleted;
+  report->manifests_deleted = sweep->manifests_deleted;
+  report->layer_links_deleted = sweep->layer_links_deleted;
+  std::move(sweep->problems.begin(), sweep->problems.end(),
+            std::back_inserter(report->problems));
+  for (const Status& s : sweep->errors) report->errors.push_back(s.ToString());
+  report->phases.emplace_back("plan", sweep->plan_seconds);
+  if (!report->options.dry_run) {
+    report->phases.emplace_back("delete", sweep->delete_seconds);
+  }
+}
+
+Status RunPhases(storage::Store* store, index::RefIndex* index,
+                 GcProgress* progress, GcReport* report) {
+  const GcOptions& options = report->options;
+  storage::Registry registry(store);
+  Status s = registry.CheckLayout();
+  if (!s.ok()) return s;
+
+  auto start = std::chrono::steady_clock::now();
+  MarkResult mark;
+  Mark(registry, options, index, progress, &mark);
+  report->phases.emplace_back("mark", SecondsSince(start));
+  FillFromMark(&mark, report);
+
+  GcOptions sweep_options = options;
+  if (!report->fatal.empty()) {
+    // Something may be referenced that we could not see: delete nothing,
+    // but still say what would have been eligible.
+    sweep_options.dry_run = true;
+  }
+  SweepResult sweep;
+  Sweep(registry, sweep_options, mark, progress, &sweep);
+  FillFromSweep(&sweep, report);
+  if (index != nullptr && report->fatal.empty()) {
+    s = index->SetMeta("pass_state", "complete");
+    if (s.ok()) s = index->Flush();
+    if (!s.ok()) report->errors.push_back(s.ToString());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RunGc(storage::Store* store, const GcOptions& options,
+             GcProgress* progress, GcReport* report) {
+  report->options = options;
+  if (report->options.now_ns == 0) report->options.now_ns = NowNs();
+
+  std::unique_ptr<index::RefIndex> index;
+  if (!options.index_dir.empty()) {
+    Status s = index::RefIndex::Open(options.index_dir, &index);
+    if (!s.ok()) return s;
+    s = index->SetMeta("pass_state", "running");
+    if (!s.ok()) return s;
+  }
+
+  int jobs = options.jobs > 0 ? options.jobs
+                              : tbb::this_task_arena::max_concurrency();
+  // Allow more threads than cores: on a cold cache, I/Os in flight decide
+  // the time, not the core count.
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(jobs));
+  tbb::task_arena arena(jobs);
+  Status result;
+  arena.execute(
+      [&] { result = RunPhases(store, index.get(), progress, report); });
+  return result;
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,53 @@
+// Collector: one garbage-collection run, mark then sweep, and its report.
+//
+// The run refuses to delete anything when the mark met an error that could
+// hide a reference (GcReport::fatal is then non-empty and the store is
+// untouched). Other problems are reported and the run goes on.
+#ifndef REGSWEEP_GC_COLLECTOR_H_
+#define REGSWEEP_GC_COLLECTOR_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gc/options.h"
+#include "gc/problem.h"
+#include "gc/sweep.h"
+#include "storage/store.h"
+#include "util/status.h"
+
+namespace regsweep::gc {
+
+struct ManifestEligible {
+  std::string repository;
+  Digest digest;
+};
+
+struct GcReport {
+  GcOptions options;
+  uint64_t repositories = 0;
+  uint64_t manifests_read = 0;
+  uint64_t blobs_marked = 0;
+  std::vector<EligibleBlob> blobs_eligible;
+  std::vector<ManifestEligible> manifests_eligible;
+  uint64_t bytes_eligible = 0;
+  uint64_t blobs_kept_by_grace = 0;
+  uint64_t blobs_deleted = 0;
+  uint64_t bytes_deleted = 0;
+  uint64_t manifests_deleted = 0;
+  uint64_t layer_links_deleted = 0;
+  std::vector<Problem> problems;
+  std::vector<std::string> fatal;   // non-empty: nothing was deleted
+  std::vector<std::string> errors;  // deletions that failed
+  std::vector<std::pair<std::string, double>> phases;  // name, seconds
+};
+
+// Runs a collection over `store`. Returns non-OK only when the run could
+// not start (not a registry store, the index cannot be opened); otherwise
+// OK, with everything that happened in *report.
+Status RunGc(storage::Store* store, const GcOptions& options,
+             GcProgress* progress, GcReport* report);
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_COLLECTOR_H_

@@ -1,0 +1,394 @@
+#include "gc/mark.h"
+
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_for_each.h>
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "gc/manifest.h"
+
+namespace regsweep::gc {
+namespace {
+
+// One manifest a repository holds (a revision) or reaches (a child that is
+// not a revision of its own).
+struct ManifestNode {
+  Digest digest;
+  int64_t link_mtime_ns = 0;
+  Status read_status;  // of the manifest blob
+  ParsedManifest parsed;
+  bool kept = false;
+};
+
+// What marking one repository produced, merged in repository order so the
+// output is deterministic whatever the thread schedule.
+struct RepositoryOutcome {
+  std::vector<Problem> problems;
+  std::vector<ManifestToDelete> deletions;
+  RepositoryLayers layers;
+  std::vector<Status> fatal;
+  uint64_t manifests_read = 0;
+};
+
+Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
+                    std::string digest, std::string detail) {
+  return Problem{kind, std::move(path), std::move(repository),
+                 std::move(digest), std::move(detail)};
+}
+
+class RepositoryMarker {
+ public:
+  RepositoryMarker(const storage::Registry& registry, const GcOptions& options,
+                   int64_t now_ns, MarkSet* marked, RepositoryOutcome* out)
+      : registry_(registry),
+        options_(options),
+        now_ns_(now_ns),
+        marked_(marked),
+        out_(out) {}
+
+  void Run(const std::string& name, index::RefIndex* index);
+
+ private:
+  void AddRevisions();
+  void AddRevision(const Digest& digest, int64_t mtime_ns);
+  void ReadManifests();
+  void ChooseKeptUntagged();
+  void AddTagRoots(std::vector<size_t>* roots);
+  void KeepClosure(std::vector<size_t> roots);
+  void MarkKept();
+  void MarkManifest(const Digest& digest, const ParsedManifest& parsed,
+                    std::unordered_set<Digest>* visited);
+  void MarkChildOutsideRevisions(const Digest& child,
+                                 std::unordered_set<Digest>* visited);
+  void CollectDeletions();
+  void WriteIndex(index::RefIndex* index);
+  void ReportParse(const ManifestNode& node);
+  bool IsRecent(int64_t mtime_ns) const {
+    return options_.grace_ns > 0 && mtime_ns > now_ns_ - options_.grace_ns;
+  }
+  void Fatal(Status status) { out_->fatal.push_back(std::move(status)); }
+
+  const storage::Registry& registry_;
+  const GcOptions& options_;
+  const int64_t now_ns_;
+  MarkSet* marked_;
+  RepositoryOutcome* out_;
+
+  storage::RepositoryInfo info_;
+  std::vector<ManifestNode> nodes_;  // one per revision
+  std::unordered_map<Digest, size_t> node_of_;
+};
+
+void RepositoryMarker::Run(const std::string& name, index::RefIndex* index) {
+  Status s = registry_.ScanRepository(name, &info_);
+  for (storage::StoreProblem& problem : info_.problems) {
+    out_->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
+                                         std::move(problem.path), name, "",
+                                         std::move(problem.detail)));
+  }
+  if (!s.ok()) {
+    Fatal(s);
+    return;
+  }
+  out_->layers.repository = name;
+  out_->layers.layers = std::move(info_.layers);
+  AddRevisions();
+  ReadManifests();
+  if (!out_->fatal.empty()) return;
+  if (options_.delete_untagged) {
+    ChooseKeptUntagged();
+  } else {
+    for (ManifestNode& node : nodes_) node.kept = true;
+  }
+  MarkKept();
+  CollectDeletions();
+  if (index != nullptr) WriteIndex(index);
+}
+
+void RepositoryMarker::AddRevision(const Digest& digest, int64_t mtime_ns) {
+  auto [it, inserted] = node_of_.emplace(digest, nodes_.size());
+  if (!inserted) return;
+  ManifestNode node;
+  node.digest = digest;
+  node.link_mtime_ns = mtime_ns;
+  nodes_.push_back(std::move(node));
+}
+
+void RepositoryMarker::AddRevisions() {
+  for (const storage::LinkInfo& link : info_.revisions) {
+    const std::string& repo = info_.name;
+    if (link.status.ok()) {
+      AddRevision(link.target, link.mtime_ns);
+      if (link.named.valid() && link.named != link.target) {
+        // Keep both: the link's content and the directory it lives in.
+        AddRevision(link.named, link.mtime_ns);
+        out_->problems.push_back(MakeProblem(
+            ProblemKind::kMalformedLink, link.path, repo, link.target.str(),
+            "revision link names another digest than its directory; both "
+            "are kept"));
+      }
+    } else if (link.status.IsNotFound()) {
+      // A revision directory without its link: what an interrupted delete
+      // leaves. The registry does not serve it, distribution ignores it.
+      continue;
+    } else if (link.named.valid()) {
+      // The directory name stands for the revision: a damaged link must not
+      // lose its manifest.
+      AddRevision(link.named, link.mtime_ns);
+      out_->problems.push_back(MakeProblem(
+          link.status.IsCorruption() ? ProblemKind::kMalformedLink
+                                     : ProblemKind::kUnreadableLink,
+          link.path, repo, link.named.str(),
+          link.status.message() +
+              "; its directory name is used instead. Rewrite the file with "
+              "the digest of its directory name."));
+    } else {
+      Fatal(Status::IOError(link.path, "revision link cannot be read and its "
+                                       "directory is not a digest: " +
+                                           link.status.message()));
+    }
+  }
+}
+
+void RepositoryMarker::ReadManifests() {
+  tbb::parallel_for(size_t{0}, nodes_.size(), [this](size_t i) {
+    ManifestNode& node = nodes_[i];
+    std::string bytes;
+    node.read_status = registry_.ReadManifestBlob(node.digest, &bytes);
+    if (node.read_status.ok()) node.parsed = ParseManifest(bytes);
+  });
+  for (const ManifestNode& node : nodes_) {
+    if (node.read_status.ok()) {
+      ++out_->manifests_read;
+      ReportParse(node);
+    } else if (node.read_status.IsNotFound()) {
+      out_->problems.push_back(MakeProblem(
+          ProblemKind::kMissingManifest, node.read_status.message(),
+          info_.name, node.digest.str(),
+          "revision link points at a manifest blob that does not exist; the "
+          "registry cannot serve it. Delete the revision, or push the image "
+          "again."));
+    } else {
+      Fatal(node.read_status);
+    }
+  }
+}
+
+void RepositoryMarker::ReportParse(const ManifestNode& node) {
+  if (node.parsed.problem.empty()) return;
+  bool unreadable = node.parsed.kind == ManifestKind::kInvalid ||
+                    node.parsed.kind == ManifestKind::kUnknown;
+  if (!unreadable) return;
+  out_->problems.push_back(MakeProblem(
+      ProblemKind::kUnparseableManifest, "", info_.name, node.digest.str(),
+      node.parsed.problem +
+          "; every digest found in it is kept. Inspect the blob."));
+}
+
+void RepositoryMarker::AddTagRoots(std::vector<size_t>* roots) {
+  bool keep_everything = false;
+  for (const storage::TagInfo& tag : info_.tags) {
+    if (tag.current.status.ok()) {
+      auto it = node_of_.find(tag.current.target);
+      if (it != node_of_.end()) {
+        roots->push_back(it->second);
+      } else {
+        out_->problems.push_back(MakeProblem(
+            ProblemKind::kUntrackedTag, tag.current.path, info_.name,
+            tag.current.target.str(),
+            "tag '" + tag.name +
+                "' points at a manifest this repository has no revision for; "
+                "the registry cannot serve it. Push the tag again or remove "
+                "it."));
+      }
+      continue;
+    }
+    // A broken tag could point at any manifest it ever pointed at: keep its
+    // whole history.
+    std::vector<Digest> history;
+    Status s = registry_.ListTagHistory(info_.name, tag.name, &history);
+    std::string what = tag.current.status.message();
+    if (!s.ok() || history.empty()) {
+      keep_everything = true;
+      what += "; its history is empty or unreadable, so every manifest of "
+              "the repository is kept";
+    } else {
+      what += "; every manifest in its history is kept";
+    }
+    for (const Digest& digest : history) {
+      auto it = node_of_.find(digest);
+      if (it != node_of_.end()) roots->push_back(it->second);
+    }
+    out_->problems.push_back(MakeProblem(
+        tag.current.status.IsCorruption() ? ProblemKind::kMalformedLink
+                                          : ProblemKind::kUnreadableLink,
+        tag.current.path, info_.name, "",
+        what + ". Fix the tag by pushing it again."));
+  }
+  if (keep_everything) {
+    for (size_t i = 0; i < nodes_.size(); ++i) roots->push_back(i);
+  }
+}
+
+void RepositoryMarker::ChooseKeptUntagged() {
+  std::vector<size_t> roots;
+  AddTagRoots(&roots);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (IsRecent(nodes_[i].link_mtime_ns)) roots.push_back(i);
+  }
+  KeepClosure(std::move(roots));
+}
+
+// Keeps the roots, then every revision a kept manifest names (index
+// children, and anything a fallback parse found) and every referrer of a
+// kept manifest, until nothing changes.
+void RepositoryMarker::KeepClosure(std::vector<size_t> roots) {
+  std::unordered_map<Digest, std::vector<size_t>> referrers_of;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].parsed.subject) {
+      referrers_of[*nodes_[i].parsed.subject].push_back(i);
+    }
+  }
+  std::deque<size_t> work(roots.begin(), roots.end());
+  while (!work.empty()) {
+    size_t i = work.front();
+    work.pop_front();
+    if (nodes_[i].kept) continue;
+    nodes_[i].kept = true;
+    for (const Reference& ref : nodes_[i].parsed.references) {
+      auto it = node_of_.find(ref.digest);
+      if (it != node_of_.end()) work.push_back(it->second);
+    }
+    auto referrers = referrers_of.find(nodes_[i].digest);
+    if (referrers != referrers_of.end()) {
+      work.insert(work.end(), referrers->second.begin(),
+                  referrers->second.end());
+    }
+  }
+}
+
+void RepositoryMarker::MarkKept() {
+  std::unordered_set<Digest> visited;
+  for (const ManifestNode& node : nodes_) {
+    if (node.kept && node.read_status.ok()) {
+      MarkManifest(node.digest, node.parsed, &visited);
+    }
+  }
+}
+
+void RepositoryMarker::MarkManifest(const Digest& digest,
+                                    const ParsedManifest& parsed,
+                                    std::unordered_set<Digest>* visited) {
+  if (!visited->insert(digest).second) return;
+  marked_->Add(digest);
+  for (const Reference& ref : parsed.references) {
+    marked_->Add(ref.digest);
+    if (ref.role == ReferenceRole::kChild && !node_of_.count(ref.digest)) {
+      MarkChildOutsideRevisions(ref.digest, visited);
+    }
+  }
+}
+
+// A child manifest without a revision of its own in this repository: the
+// registry would not accept such an index, but stores get damaged. Keep
+// what the child names all the same.
+void RepositoryMarker::MarkChildOutsideRevisions(
+    const Digest& child, std::unordered_set<Digest>* visited) {
+  if (visited->count(child)) return;
+  std::string bytes;
+  Status s = registry_.ReadManifestBlob(child, &bytes);
+  if (s.IsNotFound()) {
+    visited->insert(child);
+    out_->problems.push_back(MakeProblem(
+        ProblemKind::kMissingChild, s.message(), info_.name, child.str(),
+        "an index names a child manifest that does not exist; the image is "
+        "broken for that platform. Push it again."));
+    return;
+  }
+  if (!s.ok()) {
+    Fatal(s);
+    return;
+  }
+  MarkManifest(child, ParseManifest(bytes), visited);
+}
+
+void RepositoryMarker::CollectDeletions() {
+  if (!options_.delete_untagged) return;
+  std::vector<std::string> tags;
+  for (const storage::TagInfo& tag : info_.tags) tags.push_back(tag.name);
+  for (const ManifestNode& node : nodes_) {
+    // A revision whose manifest blob is missing is left alone, as
+    // distribution does: it is reported instead.
+    if (node.kept || !node.read_status.ok()) continue;
+    out_->deletions.push_back(ManifestToDelete{info_.name, node.digest, tags});
+  }
+}
+
+void RepositoryMarker::WriteIndex(index::RefIndex* index) {
+  index::RepositorySnapshot snapshot;
+  snapshot.name = info_.name;
+  for (const ManifestNode& node : nodes_) {
+    if (!node.read_status.ok()) continue;
+    index::ManifestRecord record;
+    record.digest = node.digest;
+    record.media_type = node.parsed.media_type;
+    record.kind = static_cast<uint8_t>(node.parsed.kind);
+    for (const Reference& ref : node.parsed.references) {
+      record.edges.push_back(
+          index::EdgeRecord{ref.digest, static_cast<uint8_t>(ref.role)});
+    }
+    snapshot.manifests.push_back(std::move(record));
+  }
+  for (const storage::TagInfo& tag : info_.tags) {
+    if (!tag.current.status.ok()) continue;
+    snapshot.tags.push_back(index::TagRecord{tag.name, tag.current.target,
+                                             tag.current.mtime_ns});
+  }
+  Status s = index->PutRepository(snapshot);
+  if (!s.ok()) Fatal(s);
+}
+
+}  // namespace
+
+void Mark(const storage::Registry& registry, const GcOptions& options,
+          index::RefIndex* index, GcProgress* progress, MarkResult* result) {
+  std::vector<std::string> names;
+  std::vector<storage::StoreProblem> listing_problems;
+  Status s = registry.ListRepositories(&names, &listing_problems);
+  for (storage::StoreProblem& problem : listing_problems) {
+    result->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
+                                           std::move(problem.path), "", "",
+                                           std::move(problem.detail)));
+  }
+  if (!s.ok()) {
+    result->fatal.push_back(s);
+    result->marked.Seal();
+    return;
+  }
+  if (progress != nullptr) progress->Start("mark", names.size());
+  std::vector<RepositoryOutcome> outcomes(names.size());
+  tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
+    RepositoryMarker marker(registry, options, options.now_ns, &result->marked,
+                            &outcomes[i]);
+    marker.Run(names[i], index);
+    if (progress != nullptr) ++progress->done;
+  });
+  result->marked.Seal();
+  result->repositories = names.size();
+  for (RepositoryOutcome& outcome : outcomes) {
+    result->manifests_read += outcome.manifests_read;
+    std::move(outcome.problems.begin(), outcome.problems.end(),
+              std::back_inserter(result->problems));
+    std::move(outcome.deletions.begin(), outcome.deletions.end(),
+              std::back_inserter(result->manifests_to_delete));
+    std::move(outcome.fatal.begin(), outcome.fatal.end(),
+              std::back_inserter(result->fatal));
+    result->layer_links.push_back(std::move(outcome.layers));
+  }
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,62 @@
+// Mark: find every blob the roots reach, in parallel over repositories.
+//
+// Roots: by default every revision of every repository (as distribution
+// does). With delete_untagged, the manifests tags point at, plus revisions
+// that changed within the grace period; then, within the repository and
+// recursively, the children of kept indexes and the referrers (manifests
+// whose subject is a kept manifest). Every other revision is to be deleted.
+//
+// A kept manifest marks itself and every reference its parse names (config,
+// layers, children, blobs); children are read and marked recursively. A blob
+// referenced from any repository is marked.
+//
+// Errors that could hide a reference (a revision directory that cannot be
+// listed, a manifest that cannot be read) are collected in `fatal`; the
+// caller must then delete nothing. Everything else is a Problem and the
+// mark goes on.
+#ifndef REGSWEEP_GC_MARK_H_
+#define REGSWEEP_GC_MARK_H_
+
+#include <string>
+#include <vector>
+
+#include "gc/mark_set.h"
+#include "gc/options.h"
+#include "gc/problem.h"
+#include "index/ref_index.h"
+#include "storage/registry.h"
+#include "util/status.h"
+
+namespace regsweep::gc {
+
+// A revision the sweep deletes (delete_untagged only), with every tag of
+// its repository, whose history entries for it go too (as distribution).
+struct ManifestToDelete {
+  std::string repository;
+  Digest digest;
+  std::vector<std::string> tags;
+};
+
+struct RepositoryLayers {
+  std::string repository;
+  std::vector<Digest> layers;  // the repository's _layers links
+};
+
+struct MarkResult {
+  MarkSet marked;
+  std::vector<ManifestToDelete> manifests_to_delete;  // sorted
+  std::vector<RepositoryLayers> layer_links;
+  std::vector<Problem> problems;
+  std::vector<Status> fatal;  // non-empty: nothing may be deleted
+  uint64_t repositories = 0;
+  uint64_t manifests_read = 0;
+};
+
+// Marks `registry`. When `index` is not null, every repository's manifests,
+// edges and tags are written to it. `progress` may be null.
+void Mark(const storage::Registry& registry, const GcOptions& options,
+          index::RefIndex* index, GcProgress* progress, MarkResult* result);
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_MARK_H_

@@ -1,0 +1,45 @@
+// GcOptions: what a collection run is asked to do; GcProgress: how far it
+// has got, for a progress line.
+#ifndef REGSWEEP_GC_OPTIONS_H_
+#define REGSWEEP_GC_OPTIONS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace regsweep::gc {
+
+struct GcOptions {
+  // Report what would be deleted; delete nothing.
+  bool dry_run = false;
+  // Roots are the manifests tags point at (plus their index children and
+  // referrers), not every revision: untagged manifests are deleted too.
+  bool delete_untagged = false;
+  // Never delete a blob or a revision whose file changed less than this
+  // long ago (a push may still be in flight). 0 turns the protection off.
+  int64_t grace_ns = 3600LL * 1000000000LL;
+  // Worker threads; 0 means one per core.
+  int jobs = 0;
+  // Where the persistent reference index lives; empty: no index is written.
+  std::string index_dir;
+  // The time grace is measured from, ns since the epoch; 0 means now.
+  int64_t now_ns = 0;
+};
+
+// Counters a run updates as it goes; another thread may read them at any
+// time to draw a progress line.
+struct GcProgress {
+  std::atomic<const char*> phase{"starting"};
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> total{0};
+
+  void Start(const char* name, uint64_t count) {
+    done = 0;
+    total = count;
+    phase = name;
+  }
+};
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_OPTIONS_H_

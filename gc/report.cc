@@ -1,0 +1,85 @@
+#include "gc/report.h"
+
+#include "util/json_writer.h"
+
+namespace regsweep::gc {
+namespace {
+
+void WriteStrings(JsonWriter* w, const std::vector<std::string>& values) {
+  w->BeginArray();
+  for (const std::string& v : values) w->String(v);
+  w->EndArray();
+}
+
+void WriteProblems(JsonWriter* w, const std::vector<Problem>& problems) {
+  w->BeginArray();
+  for (const Problem& p : problems) {
+    w->BeginObject();
+    w->Field("kind", ProblemKindName(p.kind));
+    w->Field("path", p.path);
+    w->Field("repository", p.repository);
+    w->Field("digest", p.digest);
+    w->Field("detail", p.detail);
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+void WriteEligible(JsonWriter* w, const GcReport& r) {
+  w->Key("blobs_eligible");
+  w->BeginArray();
+  for (const EligibleBlob& b : r.blobs_eligible) w->String(b.digest.str());
+  w->EndArray();
+  w->Key("manifests_eligible");
+  w->BeginArray();
+  for (const ManifestEligible& m : r.manifests_eligible) {
+    w->BeginObject();
+    w->Field("repository", m.repository);
+    w->Field("digest", m.digest.str());
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+}  // namespace
+
+std::string ReportToJson(const GcReport& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("mode", r.options.delete_untagged ? "delete-untagged" : "default");
+  w.Key("dry_run");
+  w.Bool(r.options.dry_run);
+  w.FieldUint("repositories", r.repositories);
+  w.FieldUint("manifests_read", r.manifests_read);
+  w.FieldUint("blobs_marked", r.blobs_marked);
+  WriteEligible(&w, r);
+  w.FieldUint("bytes_eligible", r.bytes_eligible);
+  w.FieldUint("blobs_kept_by_grace", r.blobs_kept_by_grace);
+  w.FieldUint("blobs_deleted", r.blobs_deleted);
+  w.FieldUint("bytes_deleted", r.bytes_deleted);
+  w.FieldUint("manifests_deleted", r.manifests_deleted);
+  w.FieldUint("layer_links_deleted", r.layer_links_deleted);
+  w.Key("problems");
+  WriteProblems(&w, r.problems);
+  w.Key("fatal");
+  if (r.fatal.empty()) {
+    w.Null();
+  } else {
+    w.String(r.fatal.front());
+  }
+  w.Key("fatal_errors");
+  WriteStrings(&w, r.fatal);
+  w.Key("errors");
+  WriteStrings(&w, r.errors);
+  w.Key("phases");
+  w.BeginObject();
+  for (const auto& [name, seconds] : r.phases) {
+    w.Key(name);
+    w.Double(seconds);
+  }
+  w.EndObject();
+  w.EndObject();
+  return w.str() + "\n";
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,279 @@
+#include "gc/sweep.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+namespace regsweep::gc {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+// Every blob that exists (by fingerprint: a collision can only make a
+// missing blob look present, which keeps its layer link) and the unmarked
+// candidates.
+struct BlobListing {
+  std::vector<uint64_t> existing;  // sorted fingerprints
+  std::vector<EligibleBlob> candidates;
+  std::vector<Digest> empty_directories;  // blob directories without data
+  std::atomic<bool> complete{true};  // every prefix listed without error
+};
+
+// Collects a value from many threads under one lock.
+template <typename T>
+class Gatherer {
+ public:
+  void Add(std::vector<T>&& items) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::move(items.begin(), items.end(), std::back_inserter(items_));
+  }
+  std::vector<T> Take() { return std::move(items_); }
+
+ private:
+  std::mutex mu_;
+  std::vector<T> items_;
+};
+
+class Sweeper {
+ public:
+  Sweeper(const storage::Registry& registry, const GcOptions& options,
+          const MarkResult& mark, GcProgress* progress, SweepResult* result)
+      : registry_(registry),
+        options_(options),
+        mark_(mark),
+        progress_(progress),
+        result_(result) {}
+
+  void Run();
+
+ private:
+  void ListBlobs(BlobListing* listing);
+  void ChooseEligible(BlobListing* listing);
+  void DeleteManifests();
+  void DeleteBlobs(const BlobListing& listing);
+  void DeleteLayerLinks(const BlobListing& listing);
+  void StartPhase(const char* name, uint64_t total) {
+    if (progress_ != nullptr) progress_->Start(name, total);
+  }
+  void Step() {
+    if (progress_ != nullptr) ++progress_->done;
+  }
+  bool IsRecent(int64_t mtime_ns) const {
+    return options_.grace_ns > 0 &&
+           mtime_ns > options_.now_ns - options_.grace_ns;
+  }
+  void Failed(const Status& s) {
+    std::lock_guard<std::mutex> lock(errors_mu_);
+    result_->errors.push_back(s);
+  }
+
+  const storage::Registry& registry_;
+  const GcOptions& options_;
+  const MarkResult& mark_;
+  GcProgress* progress_;
+  SweepResult* result_;
+  std::mutex errors_mu_;
+};
+
+void Sweeper::Run() {
+  auto start = std::chrono::steady_clock::now();
+  BlobListing listing;
+  ListBlobs(&listing);
+  ChooseEligible(&listing);
+  result_->plan_seconds = SecondsSince(start);
+  if (options_.dry_run) return;
+  start = std::chrono::steady_clock::now();
+  DeleteManifests();
+  DeleteBlobs(listing);
+  // Without a complete listing a blob may exist that we did not see: its
+  // layer links must stay.
+  if (listing.complete) DeleteLayerLinks(listing);
+  result_->delete_seconds = SecondsSince(start);
+}
+
+void Sweeper::ListBlobs(BlobListing* listing) {
+  std::vector<storage::BlobPrefix> prefixes;
+  std::vector<storage::StoreProblem> problems;
+  Status s = registry_.ListBlobPrefixes(&prefixes, &problems);
+  if (!s.ok()) {
+    Failed(s);  // fewer candidates: cannot delete anything wrong
+    listing->complete = false;
+  }
+  StartPhase("list blobs", prefixes.size());
+  Gatherer<uint64_t> existing;
+  Gatherer<EligibleBlob> candidates;
+  Gatherer<storage::StoreProblem> more_problems;
+  tbb::parallel_for(size_t{0}, prefixes.size(), [&](size_t i) {
+    std::vector<Digest> digests;
+    std::vector<storage::StoreProblem> found;
+    Status listed = registry_.ListBlobs(prefixes[i], &digests, &found);
+    if (!listed.ok()) {
+      Failed(listed);
+      listing->complete = false;
+    }
+    std::vector<uint64_t> fingerprints;
+    std::vector<EligibleBlob> unmarked;
+    for (Digest& digest : digests) {
+      uint64_t fingerprint = digest.Fingerprint();
+      fingerprints.push_back(fingerprint);
+      if (!mark_.marked.ContainsFingerprint(fingerprint)) {
+        unmarked.push_back(EligibleBlob{std::move(digest), 0});
+      }
+    }
+    existing.Add(std::move(fingerprints));
+    candidates.Add(std::move(unmarked));
+    more_problems.Add(std::move(found));
+    Step();
+  });
+  listing->existing = existing.Take();
+  std::sort(listing->existing.begin(), listing->existing.end());
+  listing->candidates = candidates.Take();
+  for (const auto& p : problems) {
+    result_->problems.push_back(Problem{ProblemKind::kUnexpectedEntry, p.path,
+                                        "", "", p.detail});
+  }
+  for (auto& p : more_problems.Take()) {
+    result_->problems.push_back(Problem{ProblemKind::kUnexpectedEntry,
+                                        std::move(p.path), "", "",
+                                        std::move(p.detail)});
+  }
+}
+
+// Stats only the unmarked blobs: their size for the report, their time for
+// the grace period.
+void Sweeper::ChooseEligible(BlobListing* listing) {
+  std::vector<EligibleBlob>& candidates = listing->candidates;
+  StartPhase("check candidates", candidates.size());
+  enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kGone };
+  std::vector<Verdict> verdicts(candidates.size(), Verdict::kGone);
+  tbb::parallel_for(size_t{0}, candidates.size(), [&](size_t i) {
+    storage::BlobInfo info;
+    Status s = registry_.StatBlob(candidates[i].digest, &info);
+    Step();
+    if (!s.ok()) {
+      if (!s.IsNotFound()) Failed(s);
+      return;  // vanished or unreadable: not deleted
+    }
+    candidates[i].bytes = info.size;
+    if (IsRecent(info.mtime_ns)) {
+      verdicts[i] = Verdict::kRecent;
+    } else {
+      verdicts[i] = info.has_data ? Verdict::kEligible : Verdict::kNoData;
+    }
+  });
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    switch (verdicts[i]) {
+      case Verdict::kEligible:
+        result_->bytes_eligible += candidates[i].bytes;
+        result_->blobs_eligible.push_back(std::move(candidates[i]));
+        break;
+      case Verdict::kRecent:
+        ++result_->blobs_kept_by_grace;
+        break;
+      case Verdict::kNoData:
+        listing->empty_directories.push_back(candidates[i].digest);
+        break;
+      case Verdict::kGone:
+        break;
+    }
+  }
+  std::sort(result_->blobs_eligible.begin(), result_->blobs_eligible.end(),
+            [](const EligibleBlob& a, const EligibleBlob& b) {
+              return a.digest < b.digest;
+            });
+}
+
+void Sweeper::DeleteManifests() {
+  const auto& manifests = mark_.manifests_to_delete;
+  StartPhase("delete manifests", manifests.size());
+  std::atomic<uint64_t> deleted{0};
+  tbb::parallel_for(size_t{0}, manifests.size(), [&](size_t i) {
+    const ManifestToDelete& m = manifests[i];
+    Status s;
+    for (const std::string& tag : m.tags) {
+      s = registry_.RemoveTagIndexEntry(m.repository, tag, m.digest);
+      if (!s.ok()) break;
+    }
+    if (s.ok()) s = registry_.RemoveRevision(m.repository, m.digest);
+    if (s.ok()) {
+      ++deleted;
+    } else {
+      Failed(s);
+    }
+    Step();
+  });
+  result_->manifests_deleted = deleted;
+}
+
+void Sweeper::DeleteBlobs(const BlobListing& listing) {
+  const auto& blobs = result_->blobs_eligible;
+  StartPhase("delete blobs", blobs.size());
+  std::atomic<uint64_t> deleted{0};
+  std::atomic<uint64_t> bytes{0};
+  tbb::parallel_for(size_t{0}, blobs.size(), [&](size_t i) {
+    Status s = registry_.RemoveBlob(blobs[i].digest);
+    if (s.ok()) {
+      ++deleted;
+      bytes += blobs[i].bytes;
+    } else {
+      Failed(s);
+    }
+    Step();
+  });
+  // Directories an interrupted run left without data finish going now.
+  for (const Digest& digest : listing.empty_directories) {
+    Status s = registry_.RemoveBlob(digest);
+    if (!s.ok()) Failed(s);
+  }
+  result_->blobs_deleted = deleted;
+  result_->bytes_deleted = bytes;
+}
+
+void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
+  // Exact digests here: a fingerprint collision must not cost a kept blob
+  // its layer link.
+  const auto& deleted = result_->blobs_eligible;
+  auto was_deleted = [&](const Digest& d) {
+    return std::binary_search(
+        deleted.begin(), deleted.end(), EligibleBlob{d, 0},
+        [](const EligibleBlob& a, const EligibleBlob& b) {
+          return a.digest < b.digest;
+        });
+  };
+  auto exists = [&](const Digest& d) {
+    return std::binary_search(listing.existing.begin(), listing.existing.end(),
+                              d.Fingerprint());
+  };
+  StartPhase("delete layer links", mark_.layer_links.size());
+  std::atomic<uint64_t> removed{0};
+  tbb::parallel_for(size_t{0}, mark_.layer_links.size(), [&](size_t i) {
+    const RepositoryLayers& repo = mark_.layer_links[i];
+    for (const Digest& layer : repo.layers) {
+      if (exists(layer) && !was_deleted(layer)) continue;
+      Status s = registry_.RemoveLayerLink(repo.repository, layer);
+      if (s.ok()) {
+        ++removed;
+      } else {
+        Failed(s);
+      }
+    }
+    Step();
+  });
+  result_->layer_links_deleted = removed;
+}
+
+}  // namespace
+
+void Sweep(const storage::Registry& registry, const GcOptions& options,
+           const MarkResult& mark, GcProgress* progress, SweepResult* result) {
+  Sweeper(registry, options, mark, progress, result).Run();
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,54 @@
+// Sweep: find the blobs no mark reached and, unless this is a dry run,
+// delete them, concurrently over blob prefixes.
+//
+// Order (so that an interrupted run never leaves a kept manifest pointing
+// at a deleted blob, and a rerun finishes the job):
+//   1. the revisions to delete (and their tag history entries): after this
+//      no revision names a blob that step 2 deletes;
+//   2. the unmarked blobs (only ever unmarked ones: kept manifests name
+//      marked blobs only);
+//   3. the _layers links whose blob was deleted or does not exist.
+// A blob whose data changed within the grace period is never deleted.
+#ifndef REGSWEEP_GC_SWEEP_H_
+#define REGSWEEP_GC_SWEEP_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gc/mark.h"
+#include "gc/options.h"
+#include "gc/problem.h"
+#include "storage/registry.h"
+#include "util/status.h"
+
+namespace regsweep::gc {
+
+struct EligibleBlob {
+  Digest digest;
+  uint64_t bytes = 0;
+};
+
+struct SweepResult {
+  std::vector<EligibleBlob> blobs_eligible;  // sorted by digest
+  uint64_t bytes_eligible = 0;
+  uint64_t blobs_kept_by_grace = 0;
+  uint64_t blobs_deleted = 0;
+  uint64_t bytes_deleted = 0;
+  uint64_t manifests_deleted = 0;
+  uint64_t layer_links_deleted = 0;
+  std::vector<Problem> problems;
+  // Deletions that failed. The run goes on with the next; a rerun retries.
+  std::vector<Status> errors;
+  double plan_seconds = 0;
+  double delete_seconds = 0;
+};
+
+// Lists every blob, finds those `mark` did not reach, and (unless
+// options.dry_run) deletes as described above.
+void Sweep(const storage::Registry& registry, const GcOptions& options,
+           const MarkResult& mark, GcProgress* progress, SweepResult* result);
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_SWEEP_H_

@@ -1,0 +1,317 @@
+// The filesystem Store. Every path is opened relative to a descriptor of the
+// root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no symbolic
+// link, in any component, can lead a read or a delete outside the store.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "storage/store.h"
+
+namespace regsweep::storage {
+namespace {
+
+// Closes a file descriptor when it goes out of scope.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd = -1) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+EntryType TypeFromMode(mode_t mode) {
+  if (S_ISREG(mode)) return EntryType::kFile;
+  if (S_ISDIR(mode)) return EntryType::kDirectory;
+  if (S_ISLNK(mode)) return EntryType::kSymlink;
+  return EntryType::kOther;
+}
+
+FileInfo InfoFromStat(const struct stat& st) {
+  FileInfo info;
+  info.type = TypeFromMode(st.st_mode);
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  return info;
+}
+
+EntryType TypeFromDirent(unsigned char d_type) {
+  switch (d_type) {
+    case DT_REG:
+      return EntryType::kFile;
+    case DT_DIR:
+      return EntryType::kDirectory;
+    case DT_LNK:
+      return EntryType::kSymlink;
+    default:
+      return EntryType::kOther;
+  }
+}
+
+// A path is acceptable when it is relative and has no "." or ".." parts.
+bool IsCleanPath(std::string_view path) {
+  if (path.empty()) return true;  // the root itself
+  if (path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+class FileStore final : public Store {
+ public:
+  FileStore(std::string root, int root_fd)
+      : root_(std::move(root)), root_fd_(root_fd) {}
+  ~FileStore() override { close(root_fd_); }
+
+  Status ListDirectory(const std::string& path,
+                       std::vector<DirEntry>* entries) override;
+  Status ReadFile(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, FileInfo* info) override;
+  Status Stat(const std::string& path, FileInfo* info) override;
+  Status RemoveFile(const std::string& path) override;
+  Status RemoveTree(const std::string& path) override;
+  Status RemoveDirectoryIfEmpty(const std::string& path) override;
+  std::string Describe(const std::string& path) const override {
+    return path.empty() ? root_ : root_ + "/" + path;
+  }
+
+ private:
+  // Opens `path` beneath the root without following any symbolic link.
+  // Returns the descriptor, or -1 with errno set.
+  int OpenBeneath(const std::string& path, int flags) const;
+  // Opens the directory that contains `path`; *leaf gets the last component.
+  Status OpenParent(const std::string& path, ScopedFd* parent,
+                    std::string* leaf) const;
+  Status ErrnoStatus(const std::string& path, int error) const;
+  Status RemoveTreeAt(int parent_fd, const std::string& leaf,
+                      const std::string& path);
+
+  const std::string root_;
+  const int root_fd_;
+};
+
+int FileStore::OpenBeneath(const std::string& path, int flags) const {
+  struct open_how how;
+  std::memset(&how, 0, sizeof(how));
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const char* name = path.empty() ? "." : path.c_str();
+  return static_cast<int>(
+      syscall(SYS_openat2, root_fd_, name, &how, sizeof(how)));
+}
+
+Status FileStore::ErrnoStatus(const std::string& path, int error) const {
+  std::string where = Describe(path);
+  if (error == ENOENT) return Status::NotFound(where, "no such file");
+  if (error == ELOOP || error == EXDEV) {
+    return Status::IOError(where,
+                           "refusing to follow a symbolic link in the store");
+  }
+  return Status::IOError(where, std::strerror(error));
+}
+
+Status FileStore::OpenParent(const std::string& path, ScopedFd* parent,
+                             std::string* leaf) const {
+  if (path.empty() || !IsCleanPath(path)) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  size_t slash = path.rfind('/');
+  std::string parent_path =
+      slash == std::string::npos ? std::string() : path.substr(0, slash);
+  *leaf = slash == std::string::npos ? path : path.substr(slash + 1);
+  int fd = OpenBeneath(parent_path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return ErrnoStatus(parent_path, errno);
+  parent->reset(fd);
+  return Status::OK();
+}
+
+Status FileStore::ListDirectory(const std::string& path,
+                                std::vector<DirEntry>* entries) {
+  entries->clear();
+  if (!IsCleanPath(path)) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  int fd = OpenBeneath(path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    int error = errno;
+    close(fd);
+    return ErrnoStatus(path, error);
+  }
+  errno = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (name == "." || name == "..") continue;
+    EntryType type = TypeFromDirent(entry->d_type);
+    if (entry->d_type == DT_UNKNOWN) {
+      // Some filesystems do not fill d_type; only then pay for a stat.
+      struct stat st;
+      if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        type = TypeFromMode(st.st_mode);
+      }
+    }
+    entries->push_back(DirEntry{std::string(name), type});
+    errno = 0;
+  }
+  int error = errno;
+  closedir(dir);
+  if (error != 0) return ErrnoStatus(path, error);
+  return Status::OK();
+}
+
+Status FileStore::ReadFile(const std::string& path, uint64_t max_bytes,
+                           std::string* contents, FileInfo* info) {
+  contents->clear();
+  if (!IsCleanPath(path) || path.empty()) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  int raw_fd = OpenBeneath(path, O_RDONLY);
+  if (raw_fd < 0) return ErrnoStatus(path, errno);
+  ScopedFd fd(raw_fd);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::IOError(Describe(path), "not a regular file");
+  }
+  if (info != nullptr) *info = InfoFromStat(st);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return Status::Corruption(Describe(path),
+                              "file is larger than " +
+                                  std::to_string(max_bytes) + " bytes");
+  }
+  contents->resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < contents->size()) {
+    ssize_t n = read(fd.get(), contents->data() + done, contents->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(path, errno);
+    if (n == 0) break;  // the file shrank while we read it
+    done += static_cast<size_t>(n);
+  }
+  contents->resize(done);
+  return Status::OK();
+}
+
+Status FileStore::Stat(const std::string& path, FileInfo* info) {
+  if (path.empty()) {
+    struct stat st;
+    if (fstat(root_fd_, &st) != 0) return ErrnoStatus(path, errno);
+    *info = InfoFromStat(st);
+    return Status::OK();
+  }
+  ScopedFd parent;
+  std::string leaf;
+  Status s = OpenParent(path, &parent, &leaf);
+  if (!s.ok()) return s;
+  struct stat st;
+  if (fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoStatus(path, errno);
+  }
+  *info = InfoFromStat(st);
+  return Status::OK();
+}
+
+Status FileStore::RemoveFile(const std::string& path) {
+  ScopedFd parent;
+  std::string leaf;
+  Status s = OpenParent(path, &parent, &leaf);
+  if (!s.ok()) return s;
+  if (unlinkat(parent.get(), leaf.c_str(), 0) != 0) {
+    return ErrnoStatus(path, errno);
+  }
+  return Status::OK();
+}
+
+Status FileStore::RemoveTreeAt(int parent_fd, const std::string& leaf,
+                               const std::string& path) {
+  if (unlinkat(parent_fd, leaf.c_str(), 0) == 0 || errno == ENOENT) {
+    return Status::OK();
+  }
+  if (errno != EISDIR && errno != EPERM) return ErrnoStatus(path, errno);
+  int fd = openat(parent_fd, leaf.c_str(),
+                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(path, errno);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    int error = errno;
+    close(fd);
+    return ErrnoStatus(path, error);
+  }
+  std::vector<std::string> children;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (name != "." && name != "..") children.emplace_back(name);
+  }
+  Status result;
+  for (const std::string& child : children) {
+    result = RemoveTreeAt(dirfd(dir), child, path + "/" + child);
+    if (!result.ok()) break;
+  }
+  closedir(dir);
+  if (!result.ok()) return result;
+  if (unlinkat(parent_fd, leaf.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return ErrnoStatus(path, errno);
+  }
+  return Status::OK();
+}
+
+Status FileStore::RemoveTree(const std::string& path) {
+  ScopedFd parent;
+  std::string leaf;
+  Status s = OpenParent(path, &parent, &leaf);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  return RemoveTreeAt(parent.get(), leaf, path);
+}
+
+Status FileStore::RemoveDirectoryIfEmpty(const std::string& path) {
+  ScopedFd parent;
+  std::string leaf;
+  Status s = OpenParent(path, &parent, &leaf);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  if (unlinkat(parent.get(), leaf.c_str(), AT_REMOVEDIR) == 0 ||
+      errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) {
+    return Status::OK();
+  }
+  return ErrnoStatus(path, errno);
+}
+
+}  // namespace
+
+Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store) {
+  int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::IOError(root, std::string("cannot open the store: ") +
+                                     std::strerror(errno));
+  }
+  std::string clean = root;
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  store->reset(new FileStore(clean, fd));
+  return Status::OK();
+}
+
+}  // namespace regsweep::storage

@@ -1,0 +1,321 @@
+#include "storage/registry.h"
+
+#include <algorithm>
+
+#include "storage/layout.h"
+
+namespace regsweep::storage {
+namespace {
+
+// Link files hold "sha256:<hex>"; anything much larger is not a link.
+constexpr uint64_t kMaxLinkBytes = 4096;
+
+bool IsTemporary(const std::string& name) {
+  return name.size() >= 4 && name.compare(name.size() - 4, 4, ".tmp") == 0;
+}
+
+StoreProblem Unexpected(const Registry& registry, const std::string& path,
+                        const char* detail) {
+  return StoreProblem{registry.Describe(path), detail};
+}
+
+// Lists `path`; a missing directory is an empty one.
+Status ListOrEmpty(Store* store, const std::string& path,
+                   std::vector<DirEntry>* entries) {
+  Status s = store->ListDirectory(path, entries);
+  if (s.IsNotFound()) {
+    entries->clear();
+    return Status::OK();
+  }
+  return s;
+}
+
+}  // namespace
+
+Status Registry::CheckLayout() const {
+  FileInfo info;
+  Status s = store_->Stat(layout::V2Root(), &info);
+  if (s.IsNotFound() || (s.ok() && info.type != EntryType::kDirectory)) {
+    return Status::InvalidArgument(
+        store_->Describe(""),
+        "not a registry store: " + store_->Describe(layout::V2Root()) +
+            " is not a directory (give the storage root directory, the one "
+            "that contains docker/)");
+  }
+  return s;
+}
+
+Status Registry::ListRepositories(std::vector<std::string>* names,
+                                  std::vector<StoreProblem>* problems) const {
+  names->clear();
+  Status s = ListRepositoriesUnder("", names, problems);
+  std::sort(names->begin(), names->end());
+  return s;
+}
+
+Status Registry::ListRepositoriesUnder(
+    const std::string& relative, std::vector<std::string>* names,
+    std::vector<StoreProblem>* problems) const {
+  std::string dir = relative.empty() ? layout::RepositoriesRoot()
+                                     : layout::RepositoryDir(relative);
+  std::vector<DirEntry> entries;
+  Status s = relative.empty() ? ListOrEmpty(store_, dir, &entries)
+                              : store_->ListDirectory(dir, &entries);
+  if (!s.ok()) return s;
+  bool is_repository = false;
+  std::vector<std::string> children;
+  for (const DirEntry& entry : entries) {
+    if (entry.name == layout::kManifestsDir || entry.name == layout::kLayersDir) {
+      is_repository = true;
+    } else if (entry.name.front() == '_' || IsTemporary(entry.name)) {
+      continue;  // _uploads, and names distribution never gives a repository
+    } else if (entry.type == EntryType::kDirectory) {
+      children.push_back(entry.name);
+    } else if (entry.type == EntryType::kSymlink) {
+      problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
+                                     "symbolic link in repositories/: not "
+                                     "followed"));
+    }
+  }
+  if (is_repository) names->push_back(relative);
+  for (const std::string& child : children) {
+    std::string name = relative.empty() ? child : relative + "/" + child;
+    s = ListRepositoriesUnder(name, names, problems);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+LinkInfo Registry::ReadLink(const std::string& path) const {
+  LinkInfo link;
+  link.path = store_->Describe(path);
+  std::string content;
+  FileInfo info;
+  link.status = store_->ReadFile(path, kMaxLinkBytes, &content, &info);
+  if (!link.status.ok()) return link;
+  link.mtime_ns = info.mtime_ns;
+  if (!Digest::ParseLink(content, &link.target)) {
+    link.status = Status::Corruption(
+        link.path, content.empty() ? "link file is empty"
+                                   : "link file does not hold a digest");
+  }
+  return link;
+}
+
+Status Registry::ScanRepository(const std::string& name,
+                                RepositoryInfo* info) const {
+  info->name = name;
+  info->revisions.clear();
+  info->tags.clear();
+  info->layers.clear();
+  info->problems.clear();
+  Status s = ScanRevisions(name, info);
+  if (s.ok()) s = ScanTags(name, info);
+  if (s.ok()) ScanLayers(name, info);
+  return s;
+}
+
+Status Registry::ScanRevisions(const std::string& name,
+                               RepositoryInfo* info) const {
+  std::vector<DirEntry> algorithms;
+  Status s = ListOrEmpty(store_, layout::RevisionsDir(name), &algorithms);
+  if (!s.ok()) return s;
+  for (const DirEntry& algorithm : algorithms) {
+    std::string dir = layout::RevisionAlgorithmDir(name, algorithm.name);
+    if (algorithm.type != EntryType::kDirectory ||
+        !Digest::IsAlgorithmName(algorithm.name)) {
+      info->problems.push_back(Unexpected(
+          *this, dir, "not a digest algorithm directory: skipped"));
+      continue;
+    }
+    std::vector<DirEntry> revisions;
+    s = ListOrEmpty(store_, dir, &revisions);
+    if (!s.ok()) return s;
+    for (const DirEntry& revision : revisions) {
+      if (IsTemporary(revision.name)) continue;
+      std::string revision_dir = layout::Join(dir, revision.name);
+      if (revision.type != EntryType::kDirectory) {
+        info->problems.push_back(Unexpected(
+            *this, revision_dir, "not a revision directory: skipped"));
+        continue;
+      }
+      LinkInfo link = ReadLink(layout::Join(revision_dir, layout::kLinkFile));
+      // The directory name stands for the revision even when the link is
+      // damaged: a malformed link must not hide its manifest.
+      Digest::FromParts(algorithm.name, revision.name, &link.named);
+      info->revisions.push_back(std::move(link));
+    }
+  }
+  return Status::OK();
+}
+
+Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
+  std::vector<DirEntry> tags;
+  Status s = ListOrEmpty(store_, layout::TagsDir(name), &tags);
+  if (!s.ok()) return s;
+  for (const DirEntry& tag : tags) {
+    if (IsTemporary(tag.name)) continue;
+    if (tag.type != EntryType::kDirectory) {
+      info->problems.push_back(
+          Unexpected(*this, layout::TagDir(name, tag.name),
+                     "not a tag directory: skipped"));
+      continue;
+    }
+    TagInfo tag_info;
+    tag_info.name = tag.name;
+    tag_info.current = ReadLink(layout::TagCurrentLinkPath(name, tag.name));
+    info->tags.push_back(std::move(tag_info));
+  }
+  return Status::OK();
+}
+
+Status Registry::ListTagHistory(const std::string& repository,
+                                const std::string& tag,
+                                std::vector<Digest>* digests) const {
+  digests->clear();
+  std::vector<DirEntry> algorithms;
+  Status s = ListOrEmpty(store_, layout::TagIndexDir(repository, tag),
+                         &algorithms);
+  if (!s.ok()) return s;
+  for (const DirEntry& algorithm : algorithms) {
+    if (!Digest::IsAlgorithmName(algorithm.name)) continue;
+    std::vector<DirEntry> entries;
+    s = ListOrEmpty(store_,
+                    layout::TagIndexAlgorithmDir(repository, tag,
+                                                 algorithm.name),
+                    &entries);
+    if (!s.ok()) return s;
+    for (const DirEntry& entry : entries) {
+      Digest digest;
+      if (Digest::FromParts(algorithm.name, entry.name, &digest)) {
+        digests->push_back(std::move(digest));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+void Registry::ScanLayers(const std::string& name, RepositoryInfo* info) const {
+  std::vector<DirEntry> algorithms;
+  Status s = ListOrEmpty(store_, layout::LayersDir(name), &algorithms);
+  if (!s.ok()) {
+    info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
+    return;
+  }
+  for (const DirEntry& algorithm : algorithms) {
+    if (!Digest::IsAlgorithmName(algorithm.name)) continue;
+    std::vector<DirEntry> layers;
+    std::string dir = layout::LayerAlgorithmDir(name, algorithm.name);
+    s = ListOrEmpty(store_, dir, &layers);
+    if (!s.ok()) {
+      info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
+      continue;
+    }
+    for (const DirEntry& layer : layers) {
+      Digest digest;
+      if (layer.type == EntryType::kDirectory &&
+          Digest::FromParts(algorithm.name, layer.name, &digest)) {
+        info->layers.push_back(std::move(digest));
+      }
+    }
+  }
+}
+
+Status Registry::ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
+                                  std::vector<StoreProblem>* problems) const {
+  prefixes->clear();
+  std::vector<DirEntry> algorithms;
+  Status s = ListOrEmpty(store_, layout::BlobsRoot(), &algorithms);
+  if (!s.ok()) return s;
+  for (const DirEntry& algorithm : algorithms) {
+    std::string dir = layout::BlobAlgorithmDir(algorithm.name);
+    if (algorithm.type != EntryType::kDirectory ||
+        !Digest::IsAlgorithmName(algorithm.name)) {
+      problems->push_back(Unexpected(*this, dir, "not a blob algorithm "
+                                                 "directory: skipped"));
+      continue;
+    }
+    std::vector<DirEntry> entries;
+    s = store_->ListDirectory(dir, &entries);
+    if (!s.ok()) return s;
+    for (const DirEntry& entry : entries) {
+      if (entry.type == EntryType::kDirectory && entry.name.size() == 2) {
+        prefixes->push_back(BlobPrefix{algorithm.name, entry.name});
+      } else if (!IsTemporary(entry.name)) {
+        problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
+                                       "not a blob prefix directory: skipped"));
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status Registry::ListBlobs(const BlobPrefix& prefix,
+                           std::vector<Digest>* digests,
+                           std::vector<StoreProblem>* problems) const {
+  digests->clear();
+  std::string dir = layout::BlobPrefixDir(prefix.algorithm, prefix.prefix);
+  std::vector<DirEntry> entries;
+  Status s = ListOrEmpty(store_, dir, &entries);
+  if (!s.ok()) return s;
+  digests->reserve(entries.size());
+  for (const DirEntry& entry : entries) {
+    Digest digest;
+    if (entry.type == EntryType::kDirectory &&
+        Digest::FromParts(prefix.algorithm, entry.name, &digest) &&
+        digest.hex().substr(0, 2) == prefix.prefix) {
+      digests->push_back(std::move(digest));
+    } else if (!IsTemporary(entry.name)) {
+      problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
+                                     "not a blob directory: skipped"));
+    }
+  }
+  return Status::OK();
+}
+
+Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {
+  FileInfo file;
+  Status s = store_->Stat(layout::BlobDataPath(digest), &file);
+  if (s.ok() && file.type == EntryType::kFile) {
+    *info = BlobInfo{true, file.size, file.mtime_ns};
+    return s;
+  }
+  if (s.ok() || s.IsNotFound()) {
+    // No data file (or not a file): describe the directory, if any.
+    s = store_->Stat(layout::BlobDir(digest), &file);
+    if (s.ok()) *info = BlobInfo{false, 0, file.mtime_ns};
+  }
+  return s;
+}
+
+Status Registry::ReadManifestBlob(const Digest& digest,
+                                  std::string* bytes) const {
+  return store_->ReadFile(layout::BlobDataPath(digest), kMaxManifestBytes,
+                          bytes, nullptr);
+}
+
+Status Registry::RemoveBlob(const Digest& digest) const {
+  // The data file goes first: a blob directory without data is not a blob
+  // to the registry, and a rerun removes the empty directory.
+  Status s = store_->RemoveFile(layout::BlobDataPath(digest));
+  if (!s.ok() && !s.IsNotFound()) return s;
+  return store_->RemoveTree(layout::BlobDir(digest));
+}
+
+Status Registry::RemoveRevision(const std::string& repository,
+                                const Digest& digest) const {
+  return store_->RemoveTree(layout::RevisionDir(repository, digest));
+}
+
+Status Registry::RemoveTagIndexEntry(const std::string& repository,
+                                     const std::string& tag,
+                                     const Digest& digest) const {
+  return store_->RemoveTree(layout::TagIndexEntryDir(repository, tag, digest));
+}
+
+Status Registry::RemoveLayerLink(const std::string& repository,
+                                 const Digest& digest) const {
+  return store_->RemoveTree(layout::LayerLinkDir(repository, digest));
+}
+
+}  // namespace regsweep::storage

@@ -1,0 +1,134 @@
+// Registry: the distribution registry's content (repositories, their links,
+// the blobs) on top of a Store. It lists, reads and deletes; it decides
+// nothing: which things to keep is gc/'s business.
+//
+// Listing is tolerant: content it does not understand (a symbolic link, a
+// file where a directory belongs, a directory name that is not a digest) is
+// reported in `problems` and skipped, never followed or deleted. An error
+// that could hide a link (a directory that exists but cannot be listed) is
+// returned as a non-OK Status: callers must then not delete anything.
+//
+// Thread safety: all methods are safe to call from several threads at once.
+#ifndef REGSWEEP_STORAGE_REGISTRY_H_
+#define REGSWEEP_STORAGE_REGISTRY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storage/store.h"
+#include "util/digest.h"
+#include "util/status.h"
+
+namespace regsweep::storage {
+
+// Something in the store that is not as the layout says it should be.
+struct StoreProblem {
+  std::string path;    // as Store::Describe gives it
+  std::string detail;  // what is wrong
+};
+
+// One link file as found on disk.
+struct LinkInfo {
+  std::string path;      // the link file, as Store::Describe gives it
+  Digest named;          // the digest its directory names spell, if any
+  Digest target;         // what the link says; invalid unless status is OK
+  int64_t mtime_ns = 0;  // modification time of the link file (0: unknown)
+  // OK: read and parsed. NotFound: the link file is missing. Corruption:
+  // its content is not a digest. IOError: it could not be read.
+  Status status;
+};
+
+struct TagInfo {
+  std::string name;
+  LinkInfo current;  // tags/<name>/current/link
+};
+
+struct RepositoryInfo {
+  std::string name;
+  std::vector<LinkInfo> revisions;  // _manifests/revisions/<alg>/<hex>/link
+  std::vector<TagInfo> tags;        // _manifests/tags/<tag>
+  std::vector<Digest> layers;       // names of _layers/<alg>/<hex> (unread)
+  std::vector<StoreProblem> problems;
+};
+
+// A directory blobs/<alg>/<xx>: the unit of parallel blob listing.
+struct BlobPrefix {
+  std::string algorithm;
+  std::string prefix;
+};
+
+struct BlobInfo {
+  bool has_data = false;  // blobs/.../<hex>/data exists
+  uint64_t size = 0;      // size of data
+  int64_t mtime_ns = 0;   // modification time of data (or of the directory)
+};
+
+class Registry {
+ public:
+  // Maximum size of a manifest we agree to read (distribution's limit is
+  // 4 MiB; larger "manifests" are certainly not ones the registry accepted).
+  static constexpr uint64_t kMaxManifestBytes = 64ull << 20;
+
+  explicit Registry(Store* store) : store_(store) {}
+
+  // OK when the store has docker/registry/v2; InvalidArgument naming the
+  // missing directory otherwise.
+  Status CheckLayout() const;
+
+  // Every repository name (a directory with a _manifests or _layers child,
+  // at any depth under repositories/), sorted.
+  Status ListRepositories(std::vector<std::string>* names,
+                          std::vector<StoreProblem>* problems) const;
+
+  // Lists and reads one repository's revision and tag links and lists its
+  // layer links. A missing _manifests, revisions or tags directory is fine
+  // (no links of that kind). Returns non-OK only for errors that could hide
+  // a revision or tag link.
+  Status ScanRepository(const std::string& name, RepositoryInfo* info) const;
+
+  // The digests a tag's history (tags/<tag>/index/) names: every manifest
+  // the tag ever pointed at. Read only when a tag's current link is broken.
+  Status ListTagHistory(const std::string& repository, const std::string& tag,
+                        std::vector<Digest>* digests) const;
+
+  Status ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
+                          std::vector<StoreProblem>* problems) const;
+  // Digests of every blob directory under one prefix.
+  Status ListBlobs(const BlobPrefix& prefix, std::vector<Digest>* digests,
+                   std::vector<StoreProblem>* problems) const;
+
+  // NotFound when the blob has no directory at all.
+  Status StatBlob(const Digest& digest, BlobInfo* info) const;
+  // Reads a blob that should be a manifest (at most kMaxManifestBytes).
+  Status ReadManifestBlob(const Digest& digest, std::string* bytes) const;
+
+  // Deletions. Each is idempotent: deleting what is already gone is OK.
+  Status RemoveBlob(const Digest& digest) const;
+  Status RemoveRevision(const std::string& repository,
+                        const Digest& digest) const;
+  Status RemoveTagIndexEntry(const std::string& repository,
+                             const std::string& tag,
+                             const Digest& digest) const;
+  Status RemoveLayerLink(const std::string& repository,
+                         const Digest& digest) const;
+
+  std::string Describe(const std::string& path) const {
+    return store_->Describe(path);
+  }
+
+ private:
+  Status ListRepositoriesUnder(const std::string& relative,
+                               std::vector<std::string>* names,
+                               std::vector<StoreProblem>* problems) const;
+  Status ScanRevisions(const std::string& name, RepositoryInfo* info) const;
+  Status ScanTags(const std::string& name, RepositoryInfo* info) const;
+  void ScanLayers(const std::string& name, RepositoryInfo* info) const;
+  LinkInfo ReadLink(const std::string& path) const;
+
+  Store* store_;
+};
+
+}  // namespace regsweep::storage
+
+#endif  // REGSWEEP_STORAGE_REGISTRY_H_

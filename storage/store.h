@@ -1,0 +1,118 @@
+// Store: where the registry's bytes live. The engine reads and deletes only
+// through this interface, so it does not care whether the bytes sit on a
+// local filesystem or (later) in an object store. Modeled on leveldb::Env.
+//
+// Paths are relative to the store's root, '/'-separated, without a leading
+// slash (storage/layout.h builds them). A path never contains "." or ".."
+// components; implementations refuse such paths with InvalidArgument.
+//
+// Symbolic links are never followed: not by listing, reading, stat or
+// removal, and not in any component of a path. A symbolic link inside the
+// store is reported as an entry of type kSymlink and reading through it
+// fails; so nothing outside the store is ever read or deleted.
+//
+// Every method is safe to call from several threads at once.
+#ifndef REGSWEEP_STORAGE_STORE_H_
+#define REGSWEEP_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace regsweep::storage {
+
+enum class EntryType : uint8_t { kFile, kDirectory, kSymlink, kOther };
+
+struct DirEntry {
+  std::string name;
+  EntryType type = EntryType::kOther;
+};
+
+struct FileInfo {
+  EntryType type = EntryType::kOther;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // modification time, ns since the epoch
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Fills *entries with the entries of directory `path`, in no particular
+  // order, without "." and "..". NotFound if `path` does not exist; IOError
+  // (naming the path) if it cannot be read or is not a directory.
+  virtual Status ListDirectory(const std::string& path,
+                               std::vector<DirEntry>* entries) = 0;
+
+  // Reads the whole file `path` into *contents and, when `info` is not
+  // null, describes it (one open, one fstat: no separate Stat needed).
+  // NotFound if it does not exist; Corruption if it is larger than
+  // `max_bytes` (nothing is read); IOError if it cannot be read
+  // (permissions, EIO, a symlink, a directory).
+  virtual Status ReadFile(const std::string& path, uint64_t max_bytes,
+                          std::string* contents, FileInfo* info) = 0;
+
+  // Describes `path` itself (a symlink is described, not followed).
+  // NotFound if it does not exist.
+  virtual Status Stat(const std::string& path, FileInfo* info) = 0;
+
+  // Removes the file `path`. NotFound if it does not exist.
+  virtual Status RemoveFile(const std::string& path) = 0;
+
+  // Removes `path` and everything below it. Removing something that does
+  // not exist is OK (a rerun after an interrupted sweep finishes the job).
+  virtual Status RemoveTree(const std::string& path) = 0;
+
+  // Removes the directory `path` if it is empty. OK if it was removed or
+  // does not exist; a non-empty directory is left alone and is OK too.
+  virtual Status RemoveDirectoryIfEmpty(const std::string& path) = 0;
+
+  // A human-readable name for `path` (for a filesystem, the absolute path),
+  // used in messages so an operator can find the file.
+  virtual std::string Describe(const std::string& path) const = 0;
+};
+
+// Opens the filesystem store rooted at `root`. IOError naming `root` if it
+// is not a readable directory.
+Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store);
+
+// Forwards every call to another Store: subclass it and override a few
+// calls to inject faults or count calls in tests.
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store* target) : target_(target) {}
+
+  Status ListDirectory(const std::string& path,
+                       std::vector<DirEntry>* entries) override {
+    return target_->ListDirectory(path, entries);
+  }
+  Status ReadFile(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, FileInfo* info) override {
+    return target_->ReadFile(path, max_bytes, contents, info);
+  }
+  Status Stat(const std::string& path, FileInfo* info) override {
+    return target_->Stat(path, info);
+  }
+  Status RemoveFile(const std::string& path) override {
+    return target_->RemoveFile(path);
+  }
+  Status RemoveTree(const std::string& path) override {
+    return target_->RemoveTree(path);
+  }
+  Status RemoveDirectoryIfEmpty(const std::string& path) override {
+    return target_->RemoveDirectoryIfEmpty(path);
+  }
+  std::string Describe(const std::string& path) const override {
+    return target_->Describe(path);
+  }
+
+ private:
+  Store* target_;
+};
+
+}  // namespace regsweep::storage
+
+#endif  // REGSWEEP_STORAGE_STORE_H_

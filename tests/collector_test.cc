@@ -1,0 +1,404 @@
+// Mark and sweep on small stores built file by file: the semantics of both
+// modes, grace, bad input, fatal errors and interrupted runs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "gc/collector.h"
+#include "storage/layout.h"
+#include "storage/store.h"
+#include "testutil/test_store.h"
+
+namespace regsweep {
+namespace {
+
+namespace layout = storage::layout;
+using ::testing::Contains;
+using ::testing::Not;
+using testing::TestStore;
+
+gc::GcOptions Options(bool delete_untagged = false, bool dry_run = false) {
+  gc::GcOptions options;
+  options.delete_untagged = delete_untagged;
+  options.dry_run = dry_run;
+  options.grace_ns = 0;
+  return options;
+}
+
+gc::GcReport RunOn(storage::Store* store, const gc::GcOptions& options) {
+  gc::GcReport report;
+  Status s = gc::RunGc(store, options, nullptr, &report);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return report;
+}
+
+gc::GcReport RunOn(const TestStore& test_store, const gc::GcOptions& options) {
+  std::unique_ptr<storage::Store> store;
+  EXPECT_TRUE(storage::OpenFileStore(test_store.root(), &store).ok());
+  return RunOn(store.get(), options);
+}
+
+std::set<std::string> Eligible(const gc::GcReport& report) {
+  std::set<std::string> out;
+  for (const auto& b : report.blobs_eligible) out.insert(b.digest.str());
+  return out;
+}
+
+std::set<std::string> EligibleManifests(const gc::GcReport& report) {
+  std::set<std::string> out;
+  for (const auto& m : report.manifests_eligible) {
+    out.insert(m.repository + "@" + m.digest.str());
+  }
+  return out;
+}
+
+bool HasProblem(const gc::GcReport& report, gc::ProblemKind kind) {
+  for (const auto& p : report.problems) {
+    if (p.kind == kind) return true;
+  }
+  return false;
+}
+
+TEST(CollectorTest, DefaultModeDeletesOnlyUnreferencedBlobs) {
+  TestStore s;
+  std::vector<Digest> kept;
+  Digest image = s.PushImage("app", {"base", "app-layer"}, &kept);
+  Digest orphan = s.PutBlob("orphan bytes");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_EQ(Eligible(report), std::set<std::string>{orphan.str()});
+  EXPECT_EQ(report.blobs_deleted, 1u);
+  auto on_disk = s.BlobsOnDisk();
+  EXPECT_THAT(on_disk, Not(Contains(orphan.str())));
+  EXPECT_THAT(on_disk, Contains(image.str()));
+  for (const Digest& d : kept) EXPECT_THAT(on_disk, Contains(d.str()));
+  EXPECT_EQ(report.blobs_marked, 4u);  // manifest, config, two layers
+}
+
+TEST(CollectorTest, DryRunReportsTheSameAndDeletesNothing) {
+  TestStore s;
+  s.PushImage("app", {"a"});
+  Digest orphan = s.PutBlob("orphan");
+  auto before = s.BlobsOnDisk();
+  gc::GcReport dry = RunOn(s, Options(false, true));
+  EXPECT_EQ(s.BlobsOnDisk(), before);
+  EXPECT_EQ(Eligible(dry), std::set<std::string>{orphan.str()});
+  EXPECT_EQ(dry.blobs_deleted, 0u);
+}
+
+TEST(CollectorTest, DeletedManifestFreesItsLayersButNotSharedOnes) {
+  TestStore s;
+  std::vector<Digest> gone_blobs;
+  Digest gone = s.PushImage("one", {"shared-base", "only-in-one"}, &gone_blobs);
+  std::vector<Digest> other_blobs;
+  s.PushImage("two", {"shared-base", "only-in-two"}, &other_blobs);
+  // Deleted through the API: the revision link goes, blobs stay.
+  s.RemovePath(layout::RevisionDir("one", gone));
+  gc::GcReport report = RunOn(s, Options());
+  std::set<std::string> expected = {gone.str(), gone_blobs[0].str(),
+                                    gone_blobs[2].str()};
+  EXPECT_EQ(Eligible(report), expected);
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(gone_blobs[1].str()));  // shared base
+  // The repository's layer links to deleted blobs are gone; the shared
+  // one's stays.
+  EXPECT_FALSE(std::filesystem::exists(s.Path(layout::LayerLinkDir("one", gone_blobs[2]))));
+  EXPECT_TRUE(std::filesystem::exists(s.Path(layout::LayerLinkDir("one", gone_blobs[1]))));
+}
+
+TEST(CollectorTest, DeleteUntaggedKeepsIndexChildrenAndReferrerChains) {
+  TestStore s;
+  std::vector<Digest> amd, arm, sig_blobs, sbom_blobs, sbom_sig_blobs, old_blobs;
+  Digest child_amd = s.PushImage("multi", {"amd64-layer"}, &amd);
+  Digest child_arm = s.PushImage("multi", {"arm64-layer"}, &arm);
+  Digest index = s.PushIndex("multi", {child_amd, child_arm});
+  s.PutTag("multi", "latest", index);
+  Digest sbom = s.PushReferrer("multi", index, "sbom", &sbom_blobs);
+  Digest sbom_sig = s.PushReferrer("multi", sbom, "sig of sbom", &sbom_sig_blobs);
+  Digest old = s.PushImage("multi", {"old-layer"}, &old_blobs);
+  s.PutTag("multi", "v1", old);
+  s.PutTag("multi", "v1", index);  // v1 moved: `old` is now untagged
+  Digest old_sig = s.PushReferrer("multi", old, "sig of old");
+
+  gc::GcReport report = RunOn(s, Options(/*delete_untagged=*/true));
+  EXPECT_EQ(EligibleManifests(report),
+            (std::set<std::string>{"multi@" + old.str(), "multi@" + old_sig.str()}));
+  std::set<std::string> eligible = Eligible(report);
+  EXPECT_THAT(eligible, Contains(old.str()));
+  EXPECT_THAT(eligible, Contains(old_blobs[1].str()));  // old-layer
+  for (const Digest& d : {child_amd, child_arm, index, sbom, sbom_sig, amd[1], arm[1],
+                          sbom_blobs[1], sbom_sig_blobs[1]}) {
+    EXPECT_THAT(eligible, Not(Contains(d.str()))) << d.str();
+    EXPECT_THAT(s.BlobsOnDisk(), Contains(d.str()));
+  }
+  // Deleted as distribution does: the revision and the tags' history entry.
+  EXPECT_FALSE(std::filesystem::exists(s.Path(layout::RevisionDir("multi", old))));
+  EXPECT_FALSE(std::filesystem::exists(s.Path(layout::TagIndexEntryDir("multi", "v1", old))));
+  EXPECT_TRUE(std::filesystem::exists(s.Path(layout::RevisionDir("multi", child_arm))));
+  EXPECT_TRUE(std::filesystem::exists(s.Path(layout::RevisionDir("multi", sbom_sig))));
+}
+
+TEST(CollectorTest, DefaultModeKeepsUntaggedManifests) {
+  TestStore s;
+  Digest untagged = s.PushImage("app", {"layer"});
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(report.manifests_eligible.empty());
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(untagged.str()));
+}
+
+TEST(CollectorTest, GraceKeepsRecentBlobsAndRevisions) {
+  TestStore s;
+  Digest orphan = s.PutBlob("just uploaded");
+  Digest untagged = s.PushImage("app", {"new layer"});
+  gc::GcOptions options = Options(true);
+  options.grace_ns = 3600LL * 1000000000LL;
+  gc::GcReport report = RunOn(s, options);
+  EXPECT_TRUE(Eligible(report).empty());
+  EXPECT_TRUE(report.manifests_eligible.empty());
+  EXPECT_GE(report.blobs_kept_by_grace, 4u);  // orphan, manifest, config, layer
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(orphan.str()));
+
+  s.AgeEverything(7200);
+  report = RunOn(s, options);
+  EXPECT_THAT(Eligible(report), Contains(orphan.str()));
+  EXPECT_THAT(Eligible(report), Contains(untagged.str()));
+}
+
+TEST(CollectorTest, MalformedRevisionLinkStillCountsAsItsDirectory) {
+  TestStore s;
+  std::vector<Digest> blobs;
+  Digest image = s.PushImage("app", {"layer"}, &blobs);
+  s.WriteFile(layout::RevisionLinkPath("app", image), "garbage\n");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(Eligible(report).empty());
+  EXPECT_TRUE(HasProblem(report, gc::ProblemKind::kMalformedLink));
+  for (const Digest& d : blobs) EXPECT_THAT(s.BlobsOnDisk(), Contains(d.str()));
+}
+
+TEST(CollectorTest, LinkWithSurroundingWhiteSpaceIsFine) {
+  TestStore s;
+  Digest image = s.PushImage("app", {"layer"});
+  s.WriteFile(layout::RevisionLinkPath("app", image), "  " + image.str() + "\n");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(report.problems.empty());
+  EXPECT_TRUE(Eligible(report).empty());
+}
+
+TEST(CollectorTest, MissingManifestBlobIsReportedAndRunGoesOn) {
+  TestStore s;
+  Digest broken = s.PushImage("broken", {"x"});
+  s.RemovePath(layout::BlobDir(broken));
+  s.PushImage("fine", {"y"});
+  Digest orphan = s.PutBlob("orphan");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(report.fatal.empty());
+  EXPECT_TRUE(HasProblem(report, gc::ProblemKind::kMissingManifest));
+  EXPECT_THAT(Eligible(report), Contains(orphan.str()));
+}
+
+TEST(CollectorTest, InvalidJsonManifestKeepsEveryDigestInIt) {
+  TestStore s;
+  Digest layer = s.PutBlob("layer referenced from broken json");
+  Digest manifest = s.PushManifestBytes(
+      "app", "{\"schemaVersion\":2, \"layers\":[{\"digest\":\"" + layer.str() + "\"");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(Eligible(report).empty());
+  EXPECT_TRUE(HasProblem(report, gc::ProblemKind::kUnparseableManifest));
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(manifest.str()));
+}
+
+TEST(CollectorTest, UnknownMediaTypeKeepsEveryDescriptor) {
+  TestStore s;
+  Digest a = s.PutBlob("a");
+  Digest b = s.PutBlob("b");
+  s.PushManifestBytes("app", "{\"mediaType\":\"application/x-future\",\"parts\":"
+                             "[{\"digest\":\"" + a.str() + "\"},{\"nested\":"
+                             "{\"digest\":\"" + b.str() + "\"}}]}");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_TRUE(Eligible(report).empty());
+}
+
+TEST(CollectorTest, MissingTagsDirectoryIsFine) {
+  TestStore s;
+  Digest image = s.PushImage("app", {"l"});
+  s.PutTag("app", "latest", image);
+  s.RemovePath(layout::TagsDir("app"));
+  gc::GcReport report = RunOn(s, Options(true, true));
+  EXPECT_TRUE(report.fatal.empty());
+  EXPECT_EQ(EligibleManifests(report), std::set<std::string>{"app@" + image.str()});
+}
+
+TEST(CollectorTest, NestedRepositoriesAreAllFound) {
+  TestStore s;
+  std::vector<Digest> ab, abc;
+  s.PushImage("a/b", {"ab"}, &ab);
+  s.PushImage("a/b/c", {"abc"}, &abc);
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_EQ(report.repositories, 2u);
+  EXPECT_TRUE(Eligible(report).empty());
+}
+
+TEST(CollectorTest, RepositoryWithOnlyLayersIsARepository) {
+  TestStore s;
+  Digest blob = s.PutBlob("only layer");
+  s.PutLayerLink("layers-only", blob);
+  gc::GcReport report = RunOn(s, Options(false, true));
+  EXPECT_EQ(report.repositories, 1u);
+}
+
+TEST(CollectorTest, BrokenTagInDeleteUntaggedModeKeepsItsHistory) {
+  TestStore s;
+  Digest image = s.PushImage("app", {"l"});
+  s.PutTag("app", "latest", image);
+  s.WriteFile(layout::TagCurrentLinkPath("app", "latest"), "");
+  gc::GcReport report = RunOn(s, Options(true));
+  EXPECT_TRUE(report.manifests_eligible.empty());
+  EXPECT_TRUE(HasProblem(report, gc::ProblemKind::kMalformedLink));
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(image.str()));
+}
+
+TEST(CollectorTest, Sha512BlobsAreCollected) {
+  TestStore s;
+  std::string hex(128, 'a');
+  s.WriteFile(layout::V2Root() + "/blobs/sha512/aa/" + hex + "/data", "x");
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_EQ(Eligible(report), std::set<std::string>{"sha512:" + hex});
+}
+
+TEST(CollectorTest, NotARegistryStoreIsAnError) {
+  TestStore s;
+  s.RemovePath("docker");
+  std::unique_ptr<storage::Store> store;
+  ASSERT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
+  gc::GcReport report;
+  Status status = gc::RunGc(store.get(), Options(), nullptr, &report);
+  EXPECT_TRUE(status.IsInvalidArgument());
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("docker/registry/v2"));
+}
+
+// Fails every read of one path with an I/O error.
+class FailingReadStore : public storage::StoreWrapper {
+ public:
+  FailingReadStore(storage::Store* target, std::string path)
+      : StoreWrapper(target), path_(std::move(path)) {}
+  Status ReadFile(const std::string& path, uint64_t max, std::string* contents,
+                  storage::FileInfo* info) override {
+    if (path == path_) return Status::IOError(Describe(path), "Input/output error");
+    return StoreWrapper::ReadFile(path, max, contents, info);
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST(CollectorTest, UnreadableManifestRefusesTheSweep) {
+  TestStore s;
+  Digest image = s.PushImage("app", {"layer"});
+  Digest orphan = s.PutBlob("orphan");
+  std::unique_ptr<storage::Store> real;
+  ASSERT_TRUE(storage::OpenFileStore(s.root(), &real).ok());
+  FailingReadStore failing(real.get(), layout::BlobDataPath(image));
+  gc::GcReport report = RunOn(&failing, Options());
+  ASSERT_FALSE(report.fatal.empty());
+  EXPECT_THAT(report.fatal.front(), ::testing::HasSubstr(image.hex()));
+  EXPECT_EQ(report.blobs_deleted, 0u);
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(orphan.str()));
+}
+
+TEST(CollectorTest, PermissionDeniedManifestRefusesTheSweep) {
+  if (geteuid() == 0) {
+    // root reads through any mode bits; the injected-EIO test covers this.
+    GTEST_SKIP() << "running as root";
+  }
+  TestStore s;
+  Digest image = s.PushImage("app", {"layer"});
+  chmod(s.Path(layout::BlobDataPath(image)).c_str(), 0);
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_FALSE(report.fatal.empty());
+}
+
+// Fails every blob removal after the first `allowed`.
+class InterruptingStore : public storage::StoreWrapper {
+ public:
+  InterruptingStore(storage::Store* target, int allowed)
+      : StoreWrapper(target), allowed_(allowed) {}
+  Status RemoveFile(const std::string& path) override {
+    if (path.find("/blobs/") != std::string::npos && allowed_-- <= 0) {
+      return Status::IOError(Describe(path), "interrupted");
+    }
+    return StoreWrapper::RemoveFile(path);
+  }
+
+ private:
+  std::atomic<int> allowed_;
+};
+
+TEST(CollectorTest, InterruptedRunLeavesKeptImagesWholeAndRerunFinishes) {
+  TestStore s;
+  std::vector<Digest> kept_blobs, gone_blobs;
+  Digest kept = s.PushImage("app", {"shared", "kept-only"}, &kept_blobs);
+  s.PutTag("app", "latest", kept);
+  Digest gone = s.PushImage("app", {"shared", "gone-1", "gone-2", "gone-3"}, &gone_blobs);
+  for (int i = 0; i < 5; ++i) s.PutBlob("orphan " + std::to_string(i));
+  std::unique_ptr<storage::Store> real;
+  ASSERT_TRUE(storage::OpenFileStore(s.root(), &real).ok());
+  InterruptingStore interrupting(real.get(), 2);
+  gc::GcReport first = RunOn(&interrupting, Options(true));
+  EXPECT_FALSE(first.errors.empty());
+  auto on_disk = s.BlobsOnDisk();
+  EXPECT_THAT(on_disk, Contains(kept.str()));
+  for (const Digest& d : kept_blobs) EXPECT_THAT(on_disk, Contains(d.str()));
+  // The untagged revision went before any blob did.
+  EXPECT_FALSE(std::filesystem::exists(s.Path(layout::RevisionDir("app", gone))));
+
+  gc::GcReport second = RunOn(s, Options(true));
+  EXPECT_TRUE(second.errors.empty());
+  gc::GcReport third = RunOn(s, Options(true, true));
+  EXPECT_TRUE(Eligible(third).empty());
+  on_disk = s.BlobsOnDisk();
+  EXPECT_THAT(on_disk, Not(Contains(gone.str())));
+  for (const Digest& d : kept_blobs) EXPECT_THAT(on_disk, Contains(d.str()));
+}
+
+TEST(CollectorTest, SymlinkOutOfTheStoreIsNeverFollowed) {
+  TestStore s;
+  TestStore outside;
+  Digest victim = outside.PutBlob("outside data");
+  s.PushImage("app", {"l"});
+  // blobs/sha256/ff -> a prefix directory of another store.
+  std::filesystem::create_directory_symlink(
+      outside.Path(layout::BlobPrefixDir("sha256", victim.hex().substr(0, 2))),
+      s.Path(layout::BlobPrefixDir("sha256", "zz")));
+  std::filesystem::create_directory_symlink(
+      outside.Path("docker/registry/v2/repositories"),
+      s.Path(layout::RepositoryDir("linked")));
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_THAT(outside.BlobsOnDisk(), Contains(victim.str()));
+  EXPECT_TRUE(HasProblem(report, gc::ProblemKind::kUnexpectedEntry));
+}
+
+TEST(CollectorTest, LayerLinkToMissingBlobIsRemoved) {
+  TestStore s;
+  s.PushImage("app", {"l"});
+  Digest missing = testing::Sha256Of("never stored");
+  s.PutLayerLink("app", missing);
+  gc::GcReport report = RunOn(s, Options());
+  EXPECT_EQ(report.layer_links_deleted, 1u);
+  EXPECT_FALSE(std::filesystem::exists(s.Path(layout::LayerLinkDir("app", missing))));
+}
+
+TEST(CollectorTest, BlobReferencedFromAnotherRepositoryIsKept) {
+  TestStore s;
+  Digest image = s.PushImage("app", {"l"});
+  s.PutTag("app", "latest", image);
+  // Another repository's untagged manifest that names the same layer.
+  std::vector<Digest> other;
+  s.PushImage("other", {"l", "other-only"}, &other);
+  gc::GcReport report = RunOn(s, Options(true));
+  EXPECT_THAT(Eligible(report), Contains(other[2].str()));
+  EXPECT_THAT(Eligible(report), Not(Contains(other[1].str())));
+}
+
+}  // namespace
+}  // namespace regsweep

@@ -1,0 +1,192 @@
+#include "testutil/test_store.h"
+
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "storage/layout.h"
+
+namespace fs = std::filesystem;
+namespace layout = regsweep::storage::layout;
+
+namespace regsweep::testing {
+
+Digest Sha256Of(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &length, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string text;
+  for (unsigned int i = 0; i < length; ++i) {
+    text.push_back(hex[md[i] >> 4]);
+    text.push_back(hex[md[i] & 15]);
+  }
+  Digest digest;
+  Digest::FromParts("sha256", text, &digest);
+  return digest;
+}
+
+TestStore::TestStore() {
+  std::string pattern = (fs::temp_directory_path() / "regsweep-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  root_ = pattern;
+  fs::create_directories(Path(layout::BlobsRoot()));
+  fs::create_directories(Path(layout::RepositoriesRoot()));
+}
+
+TestStore::~TestStore() {
+  std::error_code ignored;
+  fs::remove_all(root_, ignored);
+}
+
+void TestStore::WriteFile(const std::string& relative,
+                          const std::string& content) {
+  fs::path path = Path(relative);
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+void TestStore::RemovePath(const std::string& relative) {
+  fs::remove_all(Path(relative));
+}
+
+Digest TestStore::PutBlob(const std::string& bytes) {
+  Digest digest = Sha256Of(bytes);
+  WriteFile(layout::BlobDataPath(digest), bytes);
+  return digest;
+}
+
+void TestStore::PutRevision(const std::string& repo, const Digest& manifest) {
+  WriteFile(layout::RevisionLinkPath(repo, manifest), manifest.str());
+}
+
+void TestStore::PutTag(const std::string& repo, const std::string& tag,
+                       const Digest& manifest) {
+  WriteFile(layout::TagCurrentLinkPath(repo, tag), manifest.str());
+  WriteFile(layout::TagIndexLinkPath(repo, tag, manifest), manifest.str());
+}
+
+void TestStore::PutLayerLink(const std::string& repo, const Digest& blob) {
+  WriteFile(layout::LayerLinkPath(repo, blob), blob.str());
+}
+
+namespace {
+
+std::string Descriptor(const std::string& media_type, const Digest& digest,
+                       size_t size) {
+  return "{\"mediaType\":\"" + media_type + "\",\"digest\":\"" + digest.str() +
+         "\",\"size\":" + std::to_string(size) + "}";
+}
+
+}  // namespace
+
+Digest TestStore::PushManifestBytes(const std::string& repo,
+                                    const std::string& bytes) {
+  Digest digest = PutBlob(bytes);
+  PutRevision(repo, digest);
+  return digest;
+}
+
+Digest TestStore::PushImage(const std::string& repo,
+                            const std::vector<std::string>& layers,
+                            std::vector<Digest>* blobs) {
+  std::string config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"repo\":\"" +
+                       repo + "\",\"layers\":" + std::to_string(layers.size()) +
+                       ",\"first\":\"" + (layers.empty() ? "" : layers[0]) +
+                       "\"}";
+  Digest config_digest = PutBlob(config);
+  PutLayerLink(repo, config_digest);
+  if (blobs) blobs->push_back(config_digest);
+  std::string layer_list;
+  for (const std::string& layer : layers) {
+    Digest d = PutBlob(layer);
+    PutLayerLink(repo, d);
+    if (blobs) blobs->push_back(d);
+    if (!layer_list.empty()) layer_list += ",";
+    layer_list += Descriptor("application/vnd.docker.image.rootfs.diff.tar.gzip",
+                             d, layer.size());
+  }
+  std::string manifest =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/"
+      "vnd.docker.distribution.manifest.v2+json\",\"config\":" +
+      Descriptor("application/vnd.docker.container.image.v1+json",
+                 config_digest, config.size()) +
+      ",\"layers\":[" + layer_list + "]}";
+  return PushManifestBytes(repo, manifest);
+}
+
+Digest TestStore::PushIndex(const std::string& repo,
+                            const std::vector<Digest>& children) {
+  std::string list;
+  for (const Digest& child : children) {
+    if (!list.empty()) list += ",";
+    list += Descriptor("application/vnd.oci.image.manifest.v1+json", child, 100);
+  }
+  std::string index =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/"
+      "vnd.oci.image.index.v1+json\",\"manifests\":[" + list + "]}";
+  return PushManifestBytes(repo, index);
+}
+
+Digest TestStore::PushReferrer(const std::string& repo, const Digest& subject,
+                               const std::string& payload,
+                               std::vector<Digest>* blobs) {
+  Digest empty = PutBlob("{}");
+  Digest layer = PutBlob(payload);
+  PutLayerLink(repo, empty);
+  PutLayerLink(repo, layer);
+  if (blobs) {
+    blobs->push_back(empty);
+    blobs->push_back(layer);
+  }
+  std::string manifest =
+      "{\"schemaVersion\":2,\"mediaType\":\"application/"
+      "vnd.oci.image.manifest.v1+json\",\"artifactType\":\"application/"
+      "vnd.dev.cosign.artifact.sig.v1+json\",\"config\":" +
+      Descriptor("application/vnd.oci.empty.v1+json", empty, 2) +
+      ",\"layers\":[" +
+      Descriptor("application/vnd.dev.cosign.simplesigning.v1+json", layer,
+                 payload.size()) +
+      "],\"subject\":" +
+      Descriptor("application/vnd.oci.image.manifest.v1+json", subject, 100) +
+      "}";
+  return PushManifestBytes(repo, manifest);
+}
+
+void TestStore::Age(const std::string& relative, int64_t seconds_ago) {
+  auto when = fs::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
+  fs::last_write_time(Path(relative), when);
+}
+
+void TestStore::AgeEverything(int64_t seconds_ago) {
+  auto when = fs::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
+  for (const auto& entry : fs::recursive_directory_iterator(root_)) {
+    if (!entry.is_symlink()) fs::last_write_time(entry.path(), when);
+  }
+}
+
+std::set<std::string> TestStore::BlobsOnDisk() const {
+  std::set<std::string> digests;
+  fs::path blobs = Path(layout::BlobsRoot());
+  if (!fs::exists(blobs)) return digests;
+  for (const auto& alg : fs::directory_iterator(blobs)) {
+    for (const auto& prefix : fs::directory_iterator(alg.path())) {
+      for (const auto& blob : fs::directory_iterator(prefix.path())) {
+        if (fs::exists(blob.path() / "data")) {
+          digests.insert(alg.path().filename().string() + ":" +
+                         blob.path().filename().string());
+        }
+      }
+    }
+  }
+  return digests;
+}
+
+}  // namespace regsweep::testing

@@ -1,0 +1,23 @@
+// The regsweep subcommands. Each takes the arguments after its name and
+// returns the process exit code:
+//   0  done, nothing to report
+//   1  done, with problems reported (or some deletions failed: rerun)
+//   2  bad usage, or not a registry store (the message says which)
+//   3  the sweep was refused: an error could hide a reference, so nothing
+//      was deleted (the message names the file)
+#ifndef REGSWEEP_TOOLS_REGSWEEP_COMMANDS_H_
+#define REGSWEEP_TOOLS_REGSWEEP_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace regsweep::cli {
+
+enum ExitCode { kExitOk = 0, kExitProblems = 1, kExitUsage = 2, kExitRefused = 3 };
+
+int GcCommand(const std::vector<std::string>& args);
+int GarbageCollectCommand(const std::vector<std::string>& args);
+
+}  // namespace regsweep::cli
+
+#endif  // REGSWEEP_TOOLS_REGSWEEP_COMMANDS_H_

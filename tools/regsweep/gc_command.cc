@@ -1,0 +1,209 @@
+// `regsweep gc` and `regsweep garbage-collect`.
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "gc/collector.h"
+#include "storage/store.h"
+#include "tools/regsweep/commands.h"
+#include "tools/regsweep/output.h"
+#include "tools/regsweep/progress_line.h"
+#include "tools/regsweep/registry_config.h"
+#include "util/duration.h"
+
+namespace po = boost::program_options;
+
+namespace regsweep::cli {
+namespace {
+
+constexpr size_t kProblemsShown = 20;
+
+// Flags both commands take.
+struct RunFlags {
+  bool dry_run = false;
+  bool delete_untagged = false;
+  bool quiet = false;
+  std::string grace = "1h";
+  int jobs = 0;
+  std::string index_dir;
+  std::string json_path;
+};
+
+void AddRunFlags(po::options_description* desc, RunFlags* flags) {
+  desc->add_options()
+      ("dry-run,d", po::bool_switch(&flags->dry_run),
+       "report what would be deleted; delete nothing")
+      ("delete-untagged,m", po::bool_switch(&flags->delete_untagged),
+       "also delete manifests no tag reaches (multi-platform children and "
+       "referrers of tagged manifests are kept)")
+      ("grace", po::value(&flags->grace)->default_value("1h"),
+       "never delete a blob or revision changed within this long (0: off; "
+       "e.g. 30m, 1h, 2d)")
+      ("jobs,j", po::value(&flags->jobs)->default_value(0),
+       "worker threads (0: one per core)")
+      ("index", po::value(&flags->index_dir),
+       "keep the reference index (RocksDB) in this directory")
+      ("json", po::value(&flags->json_path),
+       "write a JSON report to this file (- for stdout)")
+      ("quiet,q", po::bool_switch(&flags->quiet),
+       "print nothing but errors");
+}
+
+int Usage(const std::string& message, const po::options_description& desc,
+          const char* synopsis) {
+  std::fprintf(stderr, "regsweep: %s\n\nusage: %s\n", message.c_str(),
+               synopsis);
+  std::cerr << desc;
+  return kExitUsage;
+}
+
+// Parses `args`; on --help prints and returns kExitOk through *exit_code.
+bool ParseArgs(const std::vector<std::string>& args,
+               const po::options_description& desc,
+               const po::positional_options_description& positional,
+               const char* synopsis, po::variables_map* vm, int* exit_code) {
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(desc)
+                  .positional(positional)
+                  .run(),
+              *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    *exit_code = Usage(e.what(), desc, synopsis);
+    return false;
+  }
+  if (vm->count("help")) {
+    std::printf("usage: %s\n", synopsis);
+    std::cout << desc;
+    *exit_code = kExitOk;
+    return false;
+  }
+  return true;
+}
+
+bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
+  options->dry_run = flags.dry_run;
+  options->delete_untagged = flags.delete_untagged;
+  options->jobs = flags.jobs;
+  options->index_dir = flags.index_dir;
+  if (!ParseDuration(flags.grace, &options->grace_ns)) {
+    std::fprintf(stderr,
+                 "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "
+                 "1h, 1h30m, 2d)\n",
+                 flags.grace.c_str());
+    return false;
+  }
+  if (flags.jobs < 0) {
+    std::fprintf(stderr, "regsweep: --jobs must be 0 or more\n");
+    return false;
+  }
+  return true;
+}
+
+enum class Style { kHuman, kDistribution };
+
+// Runs the collection and prints in `style`. Returns the exit code.
+int Run(const std::string& root, const RunFlags& flags, Style style) {
+  gc::GcOptions options;
+  if (!MakeOptions(flags, &options)) return kExitUsage;
+  std::unique_ptr<storage::Store> store;
+  Status s = storage::OpenFileStore(root, &store);
+  gc::GcReport report;
+  gc::GcProgress progress;
+  if (s.ok()) {
+    ProgressLine line(&progress, !flags.quiet);
+    s = gc::RunGc(store.get(), options, &progress, &report);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  if (!flags.json_path.empty()) {
+    Status written = WriteJsonReport(flags.json_path, report);
+    if (!written.ok()) {
+      std::fprintf(stderr, "regsweep: %s\n", written.ToString().c_str());
+    }
+  }
+  PrintProblems(report, flags.quiet ? 0 : kProblemsShown);
+  bool to_stdout = flags.json_path != "-";
+  if (!flags.quiet && to_stdout) {
+    if (style == Style::kHuman) {
+      PrintSummary(root, report);
+    } else {
+      PrintDistributionLines(report);
+    }
+  }
+  if (!report.fatal.empty()) return kExitRefused;
+  if (!report.problems.empty() || !report.errors.empty()) return kExitProblems;
+  return kExitOk;
+}
+
+}  // namespace
+
+int GcCommand(const std::vector<std::string>& args) {
+  const char* synopsis =
+      "regsweep gc (STORE | --config CONFIG) [options]\n\n"
+      "Marks every blob a manifest references and deletes the rest.\n"
+      "STORE is the storage root, the directory that contains docker/.\n"
+      "Stop the registry (or make it read-only) during a real run.\n";
+  RunFlags flags;
+  std::string store;
+  std::string config;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config),
+      "read the store's location from the registry's config.yml")(
+      "store", po::value(&store), "the storage root directory");
+  AddRunFlags(&desc, &flags);
+  po::positional_options_description positional;
+  positional.add("store", 1);
+  po::variables_map vm;
+  int exit_code = kExitOk;
+  if (!ParseArgs(args, desc, positional, synopsis, &vm, &exit_code)) {
+    return exit_code;
+  }
+  if (store.empty() == config.empty()) {
+    return Usage("give either STORE or --config CONFIG", desc, synopsis);
+  }
+  if (!config.empty()) {
+    Status s = ReadStorageRoot(config, &store);
+    if (!s.ok()) {
+      std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+      return kExitUsage;
+    }
+  }
+  return Run(store, flags, Style::kHuman);
+}
+
+int GarbageCollectCommand(const std::vector<std::string>& args) {
+  const char* synopsis =
+      "regsweep garbage-collect CONFIG [-m] [-d] [-q] [--grace D]\n\n"
+      "Drop-in for `registry garbage-collect`: takes the registry's config\n"
+      "file and prints distribution's lines.\n";
+  RunFlags flags;
+  std::string config;
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")(
+      "config", po::value(&config), "the registry's config.yml");
+  AddRunFlags(&desc, &flags);
+  po::positional_options_description positional;
+  positional.add("config", 1);
+  po::variables_map vm;
+  int exit_code = kExitOk;
+  if (!ParseArgs(args, desc, positional, synopsis, &vm, &exit_code)) {
+    return exit_code;
+  }
+  if (config.empty()) return Usage("CONFIG is required", desc, synopsis);
+  std::string root;
+  Status s = ReadStorageRoot(config, &root);
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  return Run(root, flags, Style::kDistribution);
+}
+
+}  // namespace regsweep::cli

@@ -1,0 +1,52 @@
+// regsweep: a parallel, safe garbage collector for distribution registry
+// stores. This file only dispatches to the subcommands.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/regsweep/commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: regsweep <command> [options]\n"
+    "\n"
+    "Garbage collection for CNCF distribution (registry:2, docker-registry)\n"
+    "filesystem stores. Stop the registry, or put it in read-only mode,\n"
+    "while a real (not dry) run deletes.\n"
+    "\n"
+    "commands:\n"
+    "  gc STORE            mark and sweep the store rooted at STORE (the\n"
+    "                      directory that contains docker/)\n"
+    "  garbage-collect CONFIG\n"
+    "                      drop-in for `registry garbage-collect`: same\n"
+    "                      arguments, same output lines\n"
+    "\n"
+    "Run `regsweep <command> --help` for a command's options.\n"
+    "\n"
+    "exit codes: 0 done; 1 done with problems reported; 2 bad usage or not\n"
+    "a registry store; 3 sweep refused, nothing deleted.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
+      std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? regsweep::cli::kExitUsage : regsweep::cli::kExitOk;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    std::puts("regsweep 0.1.0");
+    return 0;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "gc") return regsweep::cli::GcCommand(args);
+  if (command == "garbage-collect") {
+    return regsweep::cli::GarbageCollectCommand(args);
+  }
+  std::fprintf(stderr, "regsweep: '%s' is not a command\n\n%s",
+               command.c_str(), kUsage);
+  return regsweep::cli::kExitUsage;
+}

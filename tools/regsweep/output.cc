@@ -1,0 +1,115 @@
+#include "tools/regsweep/output.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "gc/report.h"
+
+namespace regsweep::cli {
+
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), unit == 0 ? "%.0f %s" : "%.1f %s",
+                value, units[unit]);
+  return buffer;
+}
+
+void PrintSummary(const std::string& store, const gc::GcReport& r) {
+  bool dry = r.options.dry_run || !r.fatal.empty();
+  std::printf("regsweep gc %s (%s%s)\n", store.c_str(),
+              r.options.delete_untagged ? "delete-untagged" : "default mode",
+              dry ? ", dry run" : "");
+  std::printf("  repositories        %llu\n",
+              static_cast<unsigned long long>(r.repositories));
+  std::printf("  manifests read      %llu\n",
+              static_cast<unsigned long long>(r.manifests_read));
+  std::printf("  blobs marked        %llu\n",
+              static_cast<unsigned long long>(r.blobs_marked));
+  std::printf("  blobs eligible      %zu (%s)\n", r.blobs_eligible.size(),
+              HumanBytes(r.bytes_eligible).c_str());
+  std::printf("  manifests eligible  %zu\n", r.manifests_eligible.size());
+  if (r.blobs_kept_by_grace > 0) {
+    std::printf("  kept by grace       %llu blobs changed recently\n",
+                static_cast<unsigned long long>(r.blobs_kept_by_grace));
+  }
+  if (!dry) {
+    std::printf("  deleted             %llu blobs (%s), %llu manifests, %llu "
+                "layer links\n",
+                static_cast<unsigned long long>(r.blobs_deleted),
+                HumanBytes(r.bytes_deleted).c_str(),
+                static_cast<unsigned long long>(r.manifests_deleted),
+                static_cast<unsigned long long>(r.layer_links_deleted));
+  }
+  std::printf("  problems            %zu\n", r.problems.size());
+  std::printf("  time               ");
+  for (const auto& [name, seconds] : r.phases) {
+    std::printf(" %s %.3fs", name.c_str(), seconds);
+  }
+  std::printf("\n");
+  if (!r.fatal.empty()) {
+    std::printf("  NOTHING DELETED: the mark met an error that could hide a "
+                "reference (see above)\n");
+  }
+}
+
+void PrintDistributionLines(const gc::GcReport& r) {
+  for (const gc::ManifestEligible& m : r.manifests_eligible) {
+    std::printf("manifest eligible for deletion: %s\n", m.digest.str().c_str());
+  }
+  std::printf("\n%llu blobs marked, %zu blobs and %zu manifests eligible for "
+              "deletion\n",
+              static_cast<unsigned long long>(r.blobs_marked),
+              r.blobs_eligible.size(), r.manifests_eligible.size());
+  for (const gc::EligibleBlob& b : r.blobs_eligible) {
+    std::printf("blob eligible for deletion: %s\n", b.digest.str().c_str());
+  }
+}
+
+void PrintProblems(const gc::GcReport& r, size_t limit) {
+  size_t shown = 0;
+  for (const gc::Problem& p : r.problems) {
+    if (shown++ == limit) {
+      std::fprintf(stderr, "warning: ... and %zu more problems (--json FILE "
+                           "lists them all)\n",
+                   r.problems.size() - limit);
+      break;
+    }
+    std::fprintf(stderr, "warning: %s: %s%s%s\n",
+                 std::string(gc::ProblemKindName(p.kind)).c_str(),
+                 p.path.empty() ? "" : p.path.c_str(),
+                 p.path.empty() ? "" : ": ", p.detail.c_str());
+  }
+  for (const std::string& e : r.errors) {
+    std::fprintf(stderr, "error: %s (rerun to finish)\n", e.c_str());
+  }
+  for (const std::string& f : r.fatal) {
+    std::fprintf(stderr, "fatal: %s\n", f.c_str());
+  }
+  if (!r.fatal.empty()) {
+    std::fprintf(stderr,
+                 "fatal: nothing was deleted. Fix the file(s) named above "
+                 "(permissions, disk errors) and run again.\n");
+  }
+}
+
+Status WriteJsonReport(const std::string& path, const gc::GcReport& report) {
+  std::string json = gc::ReportToJson(report);
+  if (path == "-") {
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    return Status::OK();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << json;
+  out.close();
+  if (!out) return Status::IOError(path, "cannot write the JSON report");
+  return Status::OK();
+}
+
+}  // namespace regsweep::cli

@@ -1,0 +1,32 @@
+// How a run's report is shown: a human summary, distribution's lines, the
+// problems, the JSON file.
+#ifndef REGSWEEP_TOOLS_REGSWEEP_OUTPUT_H_
+#define REGSWEEP_TOOLS_REGSWEEP_OUTPUT_H_
+
+#include <string>
+
+#include "gc/collector.h"
+#include "util/status.h"
+
+namespace regsweep::cli {
+
+// A few lines: what was marked, what is (or was) reclaimed, time per phase.
+void PrintSummary(const std::string& store, const gc::GcReport& report);
+
+// distribution's garbage-collect output: "manifest eligible for deletion:",
+// the "N blobs marked, ..." line, "blob eligible for deletion:".
+void PrintDistributionLines(const gc::GcReport& report);
+
+// Problems, fatal errors and failed deletions on stderr, at most `limit`
+// problems (the JSON report has them all).
+void PrintProblems(const gc::GcReport& report, size_t limit);
+
+// Writes the JSON report to `path` ("-" for stdout).
+Status WriteJsonReport(const std::string& path, const gc::GcReport& report);
+
+// "1.5 GiB".
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace regsweep::cli
+
+#endif  // REGSWEEP_TOOLS_REGSWEEP_OUTPUT_H_
