@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <cstdint>
 #include <filesystem>
@@ -466,6 +467,41 @@ TEST_F(RefIndexTest, ConcurrentPutsOnOneRepository) {
   EXPECT_EQ(stats.edges, 3u * kRounds * kManifests);
   EXPECT_EQ(stats.tags, 1u * kRounds);
   EXPECT_EQ(RefsOf(D(1)).size(), 1u * kRounds * kManifests);
+}
+
+// A reader racing a writer sees each repository either wholly before or
+// wholly after a PutRepository, never manifests of one and tags of another.
+TEST_F(RefIndexTest, ReadersSeeWholeSnapshots) {
+  constexpr int kWrites = 100;
+  auto snapshot_for = [](int version) {
+    RepositorySnapshot snapshot = Numbered(0, version, 50);
+    snapshot.name = "flipping";
+    return snapshot;
+  };
+  Put(snapshot_for(1));
+  std::atomic<bool> done = false;
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; i++) {
+      EXPECT_TRUE(index_->PutRepository(snapshot_for(1 + (i + 1) % 2)).ok());
+    }
+    done = true;
+  });
+  int mismatches = 0;
+  while (!done) {
+    RepositorySnapshot actual;
+    ASSERT_TRUE(index_->GetRepository("flipping", &actual).ok());
+    RepositorySnapshot expected =
+        Sorted(snapshot_for(static_cast<int>(actual.fingerprint)));
+    bool same = actual.manifests.size() == expected.manifests.size() &&
+                actual.tags.size() == 1 &&
+                actual.tags[0].tag == expected.tags[0].tag;
+    for (size_t i = 0; same && i < actual.manifests.size(); i++) {
+      same = actual.manifests[i].digest == expected.manifests[i].digest;
+    }
+    if (!same) mismatches++;
+  }
+  writer.join();
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST_F(RefIndexTest, PrefixNamesDoNotLeak) {
