@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "gc/collector.h"
+#include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"
@@ -398,6 +399,47 @@ TEST(CollectorTest, BlobReferencedFromAnotherRepositoryIsKept) {
   gc::GcReport report = RunOn(s, Options(true));
   EXPECT_THAT(Eligible(report), Contains(other[2].str()));
   EXPECT_THAT(Eligible(report), Not(Contains(other[1].str())));
+}
+
+}  // namespace
+}  // namespace regsweep
+
+namespace regsweep {
+namespace {
+
+TEST(CollectorIndexTest, MarkRecordsEdgesAndTagsThatCanBeQueriedAfterReopen) {
+  testing::TestStore s;
+  std::vector<Digest> blobs;
+  Digest image = s.PushImage("app", {"shared"}, &blobs);
+  s.PutTag("app", "latest", image);
+  s.PushImage("other", {"shared"});
+  std::string dir = s.root() + "-index";
+  gc::GcOptions options;
+  options.grace_ns = 0;
+  options.dry_run = true;
+  options.index_dir = dir;
+  {
+    std::unique_ptr<storage::Store> store;
+    ASSERT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
+    gc::GcReport report;
+    ASSERT_TRUE(gc::RunGc(store.get(), options, nullptr, &report).ok());
+  }
+  std::unique_ptr<index::RefIndex> idx;
+  ASSERT_TRUE(index::RefIndex::Open(dir, &idx).ok());
+  std::vector<index::ReferrerRecord> referrers;
+  ASSERT_TRUE(idx->Referrers(blobs[1], &referrers).ok());
+  std::set<std::string> repos;
+  for (const auto& r : referrers) repos.insert(r.repository);
+  EXPECT_EQ(repos, (std::set<std::string>{"app", "other"}));
+  index::RepositorySnapshot snapshot;
+  ASSERT_TRUE(idx->GetRepository("app", &snapshot).ok());
+  ASSERT_EQ(snapshot.tags.size(), 1u);
+  EXPECT_EQ(snapshot.tags[0].digest, image);
+  std::string state;
+  ASSERT_TRUE(idx->GetMeta("pass_state", &state).ok());
+  EXPECT_EQ(state, "complete");
+  idx.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

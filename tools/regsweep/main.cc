@@ -22,6 +22,8 @@ constexpr char kUsage[] =
     "  garbage-collect CONFIG\n"
     "                      drop-in for `registry garbage-collect`: same\n"
     "                      arguments, same output lines\n"
+    "  index stats|referrers --index DIR\n"
+    "                      query the reference index a gc --index wrote\n"
     "\n"
     "Run `regsweep <command> --help` for a command's options.\n"
     "\n"
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "gc") return regsweep::cli::GcCommand(args);
+  if (command == "index") return regsweep::cli::IndexCommand(args);
   if (command == "garbage-collect") {
     return regsweep::cli::GarbageCollectCommand(args);
   }

@@ -1,0 +1,135 @@
+// `regsweep index stats|referrers --index DIR`: query a reference index
+// that an earlier `gc --index DIR` wrote.
+#include <cstdio>
+#include <memory>
+
+#include "index/ref_index.h"
+#include "tools/regsweep/commands.h"
+#include "util/json_writer.h"
+
+namespace regsweep::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: regsweep index stats --index DIR [--json]\n"
+    "       regsweep index referrers --index DIR DIGEST [--json]\n"
+    "\n"
+    "Queries the reference index a `regsweep gc --index DIR` pass wrote.\n"
+    "  stats      what the index holds\n"
+    "  referrers  every manifest (repository, parent) that references DIGEST\n";
+
+struct IndexArgs {
+  std::string verb;
+  std::string dir;
+  std::string digest;
+  bool json = false;
+};
+
+bool ParseIndexArgs(const std::vector<std::string>& args, IndexArgs* out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--index" && i + 1 < args.size()) {
+      out->dir = args[++i];
+    } else if (a.rfind("--index=", 0) == 0) {
+      out->dir = a.substr(8);
+    } else if (a == "--json") {
+      out->json = true;
+    } else if (out->verb.empty()) {
+      out->verb = a;
+    } else if (out->digest.empty()) {
+      out->digest = a;
+    } else {
+      return false;
+    }
+  }
+  if (out->dir.empty()) return false;
+  if (out->verb == "stats") return out->digest.empty();
+  return out->verb == "referrers" && !out->digest.empty();
+}
+
+int Stats(index::RefIndex* idx, bool json) {
+  index::IndexStats stats;
+  Status s = idx->Stats(&stats);
+  std::string pass_state;
+  if (s.ok() && !idx->GetMeta("pass_state", &pass_state).ok()) {
+    pass_state = "none";
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    return kExitProblems;
+  }
+  if (json) {
+    JsonWriter w;
+    w.BeginObject();
+    w.FieldUint("repositories", stats.repositories);
+    w.FieldUint("manifests", stats.manifests);
+    w.FieldUint("edges", stats.edges);
+    w.FieldUint("tags", stats.tags);
+    w.Field("last_pass", pass_state);
+    w.EndObject();
+    std::puts(w.str().c_str());
+    return kExitOk;
+  }
+  std::printf("repositories  %llu\nmanifests     %llu\nedges         %llu\n"
+              "tags          %llu\nlast pass     %s\n",
+              static_cast<unsigned long long>(stats.repositories),
+              static_cast<unsigned long long>(stats.manifests),
+              static_cast<unsigned long long>(stats.edges),
+              static_cast<unsigned long long>(stats.tags), pass_state.c_str());
+  return kExitOk;
+}
+
+int Referrers(index::RefIndex* idx, const std::string& text, bool json) {
+  Digest digest;
+  if (!Digest::Parse(text, &digest)) {
+    std::fprintf(stderr, "regsweep: '%s' is not a digest (sha256:<64 hex>)\n",
+                 text.c_str());
+    return kExitUsage;
+  }
+  std::vector<index::ReferrerRecord> referrers;
+  Status s = idx->Referrers(digest, &referrers);
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    return kExitProblems;
+  }
+  JsonWriter w;
+  w.BeginArray();
+  for (const index::ReferrerRecord& r : referrers) {
+    if (json) {
+      w.BeginObject();
+      w.Field("repository", r.repository);
+      w.Field("parent", r.parent.str());
+      w.FieldUint("role", r.role);
+      w.EndObject();
+    } else {
+      std::printf("%s@%s\n", r.repository.c_str(), r.parent.str().c_str());
+    }
+  }
+  w.EndArray();
+  if (json) std::puts(w.str().c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int IndexCommand(const std::vector<std::string>& args) {
+  IndexArgs parsed;
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  if (!ParseIndexArgs(args, &parsed)) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  std::unique_ptr<index::RefIndex> idx;
+  Status s = index::RefIndex::Open(parsed.dir, &idx);
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  if (parsed.verb == "stats") return Stats(idx.get(), parsed.json);
+  return Referrers(idx.get(), parsed.digest, parsed.json);
+}
+
+}  // namespace regsweep::cli
