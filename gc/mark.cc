@@ -180,9 +180,13 @@ void RepositoryMarker::ReadManifests() {
 
 void RepositoryMarker::ReportParse(const ManifestNode& node) {
   if (node.parsed.problem.empty()) return;
-  bool unreadable = node.parsed.kind == ManifestKind::kInvalid ||
-                    node.parsed.kind == ManifestKind::kUnknown;
-  if (!unreadable) return;
+  // A well-formed manifest of a media type we do not know is no damage (new
+  // artifact types appear all the time): its digests are all kept, and
+  // nothing needs reporting.
+  if (node.parsed.kind == ManifestKind::kUnknown &&
+      node.parsed.problem.rfind("unknown media type", 0) == 0) {
+    return;
+  }
   out_->problems.push_back(MakeProblem(
       ProblemKind::kUnparseableManifest, "", info_.name, node.digest.str(),
       node.parsed.problem +

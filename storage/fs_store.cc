@@ -247,10 +247,18 @@ Status FileStore::RemoveFile(const std::string& path) {
 
 Status FileStore::RemoveTreeAt(int parent_fd, const std::string& leaf,
                                const std::string& path) {
-  if (unlinkat(parent_fd, leaf.c_str(), 0) == 0 || errno == ENOENT) {
+  // Most trees we remove are already empty directories (a blob directory
+  // after its data went) or single files: try the cheap calls first.
+  if (unlinkat(parent_fd, leaf.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) {
     return Status::OK();
   }
-  if (errno != EISDIR && errno != EPERM) return ErrnoStatus(path, errno);
+  if (errno == ENOTDIR) {
+    if (unlinkat(parent_fd, leaf.c_str(), 0) == 0 || errno == ENOENT) {
+      return Status::OK();
+    }
+    return ErrnoStatus(path, errno);
+  }
+  if (errno != ENOTEMPTY && errno != EEXIST) return ErrnoStatus(path, errno);
   int fd = openat(parent_fd, leaf.c_str(),
                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(path, errno);

@@ -818,6 +818,23 @@ TEST(ManifestTest, JsonScalarIsUnknownWithNoReferences) {
   EXPECT_THAT(Refs(m), IsEmpty());
 }
 
+TEST(ManifestTest, DeeplyNestedDigests) {
+  const std::string digest =
+      "sha256:fc4236befc8f3e0973515831b6393de60631904f647f1c4b12b81885c83793eb";
+  // Within simdjson's depth limit: the generic walk reaches the bottom.
+  std::string nested = R"({"digest": ")" + digest + R"("})";
+  for (int i = 0; i < 1000; ++i) nested = "[" + nested + "]";
+  ParsedManifest m = ParseManifest(nested);
+  EXPECT_EQ(m.kind, ManifestKind::kUnknown);
+  EXPECT_THAT(Refs(m), ElementsAre("blob " + digest));
+
+  // Beyond it: not parsed, but the scan still finds the digest.
+  for (int i = 0; i < 1000; ++i) nested = "[" + nested + "]";
+  m = ParseManifest(nested);
+  EXPECT_EQ(m.kind, ManifestKind::kInvalid);
+  EXPECT_THAT(Refs(m), ElementsAre("blob " + digest));
+}
+
 // ---------------------------------------------------------------------------
 // Known media types with a structure we cannot read: the generic walk.
 
