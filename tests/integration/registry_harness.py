@@ -98,12 +98,12 @@ def describe(item, names):
 _live_registries = set()
 
 
-def _stop_all_registries():
+def stop_all_registries():
     for reg in list(_live_registries):
         reg.stop()
 
 
-atexit.register(_stop_all_registries)
+atexit.register(stop_all_registries)
 
 
 def install_signal_handlers():
@@ -485,8 +485,11 @@ class RegsweepResult:
 def run_regsweep_gc(regsweep, store, json_path, dry_run=False,
                     delete_untagged=False, grace="0", extra=()):
     """Runs `regsweep gc STORE ... --json FILE` and loads the JSON report
-    (an empty dict if the file was not written)."""
-    cmd = [regsweep, "gc", store, "--grace", grace, "--json", json_path]
+    (an empty dict if the file was not written). grace=None leaves the
+    binary's default grace period."""
+    cmd = [regsweep, "gc", store, "--json", json_path]
+    if grace is not None:
+        cmd += ["--grace", grace]
     if dry_run:
         cmd.append("--dry-run")
     if delete_untagged:
@@ -559,6 +562,27 @@ def revisions_on_disk(root):
     return found
 
 
+def dangling_layer_links(root):
+    """(repository, digest) of every `_layers` link whose blob is missing."""
+    base = os.path.join(root, "docker", "registry", "v2", "repositories")
+    found = set()
+    for dirpath, dirnames, _ in os.walk(base):
+        if os.path.basename(dirpath) != "_layers":
+            continue
+        repo = os.path.relpath(os.path.dirname(dirpath), base)
+        for alg in os.listdir(dirpath):
+            for hexpart in os.listdir(os.path.join(dirpath, alg)):
+                link = os.path.join(dirpath, alg, hexpart, "link")
+                if not os.path.isfile(link):
+                    continue
+                with open(link) as f:
+                    digest = f.read().strip()
+                if not os.path.isfile(blob_data_path(root, digest)):
+                    found.add((repo, digest))
+        dirnames[:] = []
+    return found
+
+
 # ---------------------------------------------------------------------------
 # Command line shared by the test scripts
 
@@ -572,8 +596,9 @@ def parse_args(argv, description):
     p.add_argument("--keep", action="store_true",
                    help="keep the temporary directory for inspection")
     p.add_argument("--distribution-only", action="store_true",
-                   help="check only distribution's side (development aid; "
-                        "the regsweep checks are skipped, not passed)")
+                   help="test_differential only: check only distribution's "
+                        "side (development aid; the regsweep checks are "
+                        "skipped, not passed)")
     return p.parse_args(argv)
 
 

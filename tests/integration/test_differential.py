@@ -107,6 +107,13 @@ def check_default_mode(t, args, reg, sc, wd):
         t.check(deleted_img.digest in res.blobs_eligible,
                 "default: the image deleted through the API is eligible "
                 "(regsweep)")
+    res = rh.run_regsweep_gc(args.regsweep, root,
+                             os.path.join(wd, "default-grace.json"),
+                             dry_run=True, grace=None)
+    t.check(res.returncode == 0 and res.report
+            and not res.blobs_eligible and not res.manifests_eligible,
+            "default: with the default grace period nothing just pushed is "
+            "eligible", res.describe() + f"\n{sorted(res.blobs_eligible)}")
     t.check(rh.blobs_on_disk(root) == before_blobs
             and rh.revisions_on_disk(root) == before_revs,
             "default: the dry run changed nothing in the store")
@@ -250,7 +257,7 @@ def main(argv):
     except Exception:
         t.crash("setup")
     finally:
-        rh._stop_all_registries()
+        rh.stop_all_registries()
     return t.finish()
 
 

@@ -7,7 +7,8 @@ through the real registry (oci_layouts.build_reference_store):
      real (no dry run);
   2. check the report against the scenario and the disk: the blobs reported
      deleted are gone, every other blob is still there, and the revisions
-     removed are exactly the manifests reported;
+     removed are exactly the manifests reported, and no `_layers` link is
+     left pointing at a deleted blob;
   3. start the registry again and `skopeo copy` every remaining tag to a
      `dir:` copy (`--all` for the index; skopeo verifies every digest);
      check that referrers of kept manifests and the index children still GET
@@ -88,6 +89,9 @@ def collect(t, args, reg, sc, wd, label, untagged):
                  before_revs - res.manifests_eligible,
                  f"{label}: revision links removed are exactly the manifests "
                  f"reported", sc.names)
+    t.check_sets(rh.dangling_layer_links(reg.root), set(),
+                 f"{label}: no layer link is left pointing at a deleted blob",
+                 sc.names)
     return want_blobs, want_revs
 
 
@@ -197,13 +201,13 @@ def main(argv):
                 except Exception:
                     t.crash("-m mode" if untagged else "default mode")
                 finally:
-                    rh._stop_all_registries()
+                    rh.stop_all_registries()
     except KeyboardInterrupt as e:
         t.check(False, f"interrupted ({e})")
     except Exception:
         t.crash("setup")
     finally:
-        rh._stop_all_registries()
+        rh.stop_all_registries()
     return t.finish()
 
 
