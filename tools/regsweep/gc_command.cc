@@ -42,7 +42,7 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
        "never delete a blob or revision changed within this long (0: off; "
        "e.g. 30m, 1h, 2d)")
       ("jobs,j", po::value(&flags->jobs)->default_value(0),
-       "worker threads (0: one per core)")
+       "worker threads (0: max(16, 2 per core); the work is mostly I/O)")
       ("index", po::value(&flags->index_dir),
        "keep the reference index (RocksDB) in this directory")
       ("json", po::value(&flags->json_path),
