@@ -39,20 +39,14 @@ void FillFromMark(MarkResult* mark, GcReport* report) {
 }
 
 void FillFromSweep(SweepResult* sweep, GcReport* report) {
-  report->blobs_eligible = std::move(sweep->blobs_eligible);
-  report->bytes_eligible = sweep->bytes_eligible;
-  report->blobs_kept_by_grace = sweep->blobs_kept_by_grace;
-  report->blobs_deleted = sweep->blobs_deleted;
-  report->bytes_deleted = sweep->bytes_deleted;
-  report->manifests_deleted = sweep->manifests_deleted;
-  report->layer_links_deleted = sweep->layer_links_deleted;
   std::move(sweep->problems.begin(), sweep->problems.end(),
             std::back_inserter(report->problems));
-  for (const Status& s : sweep->errors) report->errors.push_back(s.ToString());
+  sweep->problems.clear();
   report->phases.emplace_back("plan", sweep->plan_seconds);
   if (!report->options.dry_run) {
     report->phases.emplace_back("delete", sweep->delete_seconds);
   }
+  report->sweep = std::move(*sweep);
 }
 
 Status RunPhases(storage::Store* store, index::RefIndex* index,
@@ -80,7 +74,7 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   if (index != nullptr && report->fatal.empty()) {
     s = index->SetMeta("pass_state", "complete");
     if (s.ok()) s = index->Flush();
-    if (!s.ok()) report->errors.push_back(s.ToString());
+    if (!s.ok()) report->sweep.errors.push_back(s);
   }
   return Status::OK();
 }

@@ -28,17 +28,10 @@ struct GcReport {
   uint64_t repositories = 0;
   uint64_t manifests_read = 0;
   uint64_t blobs_marked = 0;
-  std::vector<EligibleBlob> blobs_eligible;
   std::vector<ManifestEligible> manifests_eligible;
-  uint64_t bytes_eligible = 0;
-  uint64_t blobs_kept_by_grace = 0;
-  uint64_t blobs_deleted = 0;
-  uint64_t bytes_deleted = 0;
-  uint64_t manifests_deleted = 0;
-  uint64_t layer_links_deleted = 0;
-  std::vector<Problem> problems;
-  std::vector<std::string> fatal;   // non-empty: nothing was deleted
-  std::vector<std::string> errors;  // deletions that failed
+  SweepResult sweep;  // eligible blobs, what was deleted, failed deletions
+  std::vector<Problem> problems;  // from the mark and the sweep
+  std::vector<std::string> fatal;  // non-empty: nothing was deleted
   std::vector<std::pair<std::string, double>> phases;  // name, seconds
 };
 

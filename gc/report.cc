@@ -28,7 +28,7 @@ void WriteProblems(JsonWriter* w, const std::vector<Problem>& problems) {
 void WriteEligible(JsonWriter* w, const GcReport& r) {
   w->Key("blobs_eligible");
   w->BeginArray();
-  for (const EligibleBlob& b : r.blobs_eligible) w->String(b.digest.str());
+  for (const EligibleBlob& b : r.sweep.blobs_eligible) w->String(b.digest.str());
   w->EndArray();
   w->Key("manifests_eligible");
   w->BeginArray();
@@ -53,12 +53,12 @@ std::string ReportToJson(const GcReport& r) {
   w.FieldUint("manifests_read", r.manifests_read);
   w.FieldUint("blobs_marked", r.blobs_marked);
   WriteEligible(&w, r);
-  w.FieldUint("bytes_eligible", r.bytes_eligible);
-  w.FieldUint("blobs_kept_by_grace", r.blobs_kept_by_grace);
-  w.FieldUint("blobs_deleted", r.blobs_deleted);
-  w.FieldUint("bytes_deleted", r.bytes_deleted);
-  w.FieldUint("manifests_deleted", r.manifests_deleted);
-  w.FieldUint("layer_links_deleted", r.layer_links_deleted);
+  w.FieldUint("bytes_eligible", r.sweep.bytes_eligible);
+  w.FieldUint("blobs_kept_by_grace", r.sweep.blobs_kept_by_grace);
+  w.FieldUint("blobs_deleted", r.sweep.blobs_deleted);
+  w.FieldUint("bytes_deleted", r.sweep.bytes_deleted);
+  w.FieldUint("manifests_deleted", r.sweep.manifests_deleted);
+  w.FieldUint("layer_links_deleted", r.sweep.layer_links_deleted);
   w.Key("problems");
   WriteProblems(&w, r.problems);
   w.Key("fatal");
@@ -70,7 +70,9 @@ std::string ReportToJson(const GcReport& r) {
   w.Key("fatal_errors");
   WriteStrings(&w, r.fatal);
   w.Key("errors");
-  WriteStrings(&w, r.errors);
+  w.BeginArray();
+  for (const Status& e : r.sweep.errors) w.String(e.ToString());
+  w.EndArray();
   w.Key("phases");
   w.BeginObject();
   for (const auto& [name, seconds] : r.phases) {

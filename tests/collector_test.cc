@@ -44,7 +44,7 @@ gc::GcReport RunOn(const TestStore& test_store, const gc::GcOptions& options) {
 
 std::set<std::string> Eligible(const gc::GcReport& report) {
   std::set<std::string> out;
-  for (const auto& b : report.blobs_eligible) out.insert(b.digest.str());
+  for (const auto& b : report.sweep.blobs_eligible) out.insert(b.digest.str());
   return out;
 }
 
@@ -70,7 +70,7 @@ TEST(CollectorTest, DefaultModeDeletesOnlyUnreferencedBlobs) {
   Digest orphan = s.PutBlob("orphan bytes");
   gc::GcReport report = RunOn(s, Options());
   EXPECT_EQ(Eligible(report), std::set<std::string>{orphan.str()});
-  EXPECT_EQ(report.blobs_deleted, 1u);
+  EXPECT_EQ(report.sweep.blobs_deleted, 1u);
   auto on_disk = s.BlobsOnDisk();
   EXPECT_THAT(on_disk, Not(Contains(orphan.str())));
   EXPECT_THAT(on_disk, Contains(image.str()));
@@ -86,7 +86,7 @@ TEST(CollectorTest, DryRunReportsTheSameAndDeletesNothing) {
   gc::GcReport dry = RunOn(s, Options(false, true));
   EXPECT_EQ(s.BlobsOnDisk(), before);
   EXPECT_EQ(Eligible(dry), std::set<std::string>{orphan.str()});
-  EXPECT_EQ(dry.blobs_deleted, 0u);
+  EXPECT_EQ(dry.sweep.blobs_deleted, 0u);
 }
 
 TEST(CollectorTest, DeletedManifestFreesItsLayersButNotSharedOnes) {
@@ -157,7 +157,7 @@ TEST(CollectorTest, GraceKeepsRecentBlobsAndRevisions) {
   gc::GcReport report = RunOn(s, options);
   EXPECT_TRUE(Eligible(report).empty());
   EXPECT_TRUE(report.manifests_eligible.empty());
-  EXPECT_EQ(report.blobs_kept_by_grace, 1u);  // the orphan; the image is a root
+  EXPECT_EQ(report.sweep.blobs_kept_by_grace, 1u);  // the orphan; the image is a root
   EXPECT_THAT(s.BlobsOnDisk(), Contains(orphan.str()));
 
   s.AgeEverything(7200);
@@ -303,7 +303,7 @@ TEST(CollectorTest, UnreadableManifestRefusesTheSweep) {
   gc::GcReport report = RunOn(&failing, Options());
   ASSERT_FALSE(report.fatal.empty());
   EXPECT_THAT(report.fatal.front(), ::testing::HasSubstr(image.hex()));
-  EXPECT_EQ(report.blobs_deleted, 0u);
+  EXPECT_EQ(report.sweep.blobs_deleted, 0u);
   EXPECT_THAT(s.BlobsOnDisk(), Contains(orphan.str()));
 }
 
@@ -346,7 +346,7 @@ TEST(CollectorTest, InterruptedRunLeavesKeptImagesWholeAndRerunFinishes) {
   ASSERT_TRUE(storage::OpenFileStore(s.root(), &real).ok());
   InterruptingStore interrupting(real.get(), 2);
   gc::GcReport first = RunOn(&interrupting, Options(true));
-  EXPECT_FALSE(first.errors.empty());
+  EXPECT_FALSE(first.sweep.errors.empty());
   auto on_disk = s.BlobsOnDisk();
   EXPECT_THAT(on_disk, Contains(kept.str()));
   for (const Digest& d : kept_blobs) EXPECT_THAT(on_disk, Contains(d.str()));
@@ -354,7 +354,7 @@ TEST(CollectorTest, InterruptedRunLeavesKeptImagesWholeAndRerunFinishes) {
   EXPECT_FALSE(std::filesystem::exists(s.Path(layout::RevisionDir("app", gone))));
 
   gc::GcReport second = RunOn(s, Options(true));
-  EXPECT_TRUE(second.errors.empty());
+  EXPECT_TRUE(second.sweep.errors.empty());
   gc::GcReport third = RunOn(s, Options(true, true));
   EXPECT_TRUE(Eligible(third).empty());
   on_disk = s.BlobsOnDisk();
@@ -385,7 +385,7 @@ TEST(CollectorTest, LayerLinkToMissingBlobIsRemoved) {
   Digest missing = testing::Sha256Of("never stored");
   s.PutLayerLink("app", missing);
   gc::GcReport report = RunOn(s, Options());
-  EXPECT_EQ(report.layer_links_deleted, 1u);
+  EXPECT_EQ(report.sweep.layer_links_deleted, 1u);
   EXPECT_FALSE(std::filesystem::exists(s.Path(layout::LayerLinkDir("app", missing))));
 }
 

@@ -137,7 +137,7 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
     }
   }
   if (!report.fatal.empty()) return kExitRefused;
-  if (!report.problems.empty() || !report.errors.empty()) return kExitProblems;
+  if (!report.problems.empty() || !report.sweep.errors.empty()) return kExitProblems;
   return kExitOk;
 }
 

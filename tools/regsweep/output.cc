@@ -32,20 +32,20 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
               static_cast<unsigned long long>(r.manifests_read));
   std::printf("  blobs marked        %llu\n",
               static_cast<unsigned long long>(r.blobs_marked));
-  std::printf("  blobs eligible      %zu (%s)\n", r.blobs_eligible.size(),
-              HumanBytes(r.bytes_eligible).c_str());
+  std::printf("  blobs eligible      %zu (%s)\n", r.sweep.blobs_eligible.size(),
+              HumanBytes(r.sweep.bytes_eligible).c_str());
   std::printf("  manifests eligible  %zu\n", r.manifests_eligible.size());
-  if (r.blobs_kept_by_grace > 0) {
+  if (r.sweep.blobs_kept_by_grace > 0) {
     std::printf("  kept by grace       %llu blobs changed recently\n",
-                static_cast<unsigned long long>(r.blobs_kept_by_grace));
+                static_cast<unsigned long long>(r.sweep.blobs_kept_by_grace));
   }
   if (!dry) {
     std::printf("  deleted             %llu blobs (%s), %llu manifests, %llu "
                 "layer links\n",
-                static_cast<unsigned long long>(r.blobs_deleted),
-                HumanBytes(r.bytes_deleted).c_str(),
-                static_cast<unsigned long long>(r.manifests_deleted),
-                static_cast<unsigned long long>(r.layer_links_deleted));
+                static_cast<unsigned long long>(r.sweep.blobs_deleted),
+                HumanBytes(r.sweep.bytes_deleted).c_str(),
+                static_cast<unsigned long long>(r.sweep.manifests_deleted),
+                static_cast<unsigned long long>(r.sweep.layer_links_deleted));
   }
   std::printf("  problems            %zu\n", r.problems.size());
   std::printf("  time               ");
@@ -66,8 +66,8 @@ void PrintDistributionLines(const gc::GcReport& r) {
   std::printf("\n%llu blobs marked, %zu blobs and %zu manifests eligible for "
               "deletion\n",
               static_cast<unsigned long long>(r.blobs_marked),
-              r.blobs_eligible.size(), r.manifests_eligible.size());
-  for (const gc::EligibleBlob& b : r.blobs_eligible) {
+              r.sweep.blobs_eligible.size(), r.manifests_eligible.size());
+  for (const gc::EligibleBlob& b : r.sweep.blobs_eligible) {
     std::printf("blob eligible for deletion: %s\n", b.digest.str().c_str());
   }
 }
@@ -86,8 +86,8 @@ void PrintProblems(const gc::GcReport& r, size_t limit) {
                  p.path.empty() ? "" : p.path.c_str(),
                  p.path.empty() ? "" : ": ", p.detail.c_str());
   }
-  for (const std::string& e : r.errors) {
-    std::fprintf(stderr, "error: %s (rerun to finish)\n", e.c_str());
+  for (const Status& e : r.sweep.errors) {
+    std::fprintf(stderr, "error: %s (rerun to finish)\n", e.ToString().c_str());
   }
   for (const std::string& f : r.fatal) {
     std::fprintf(stderr, "fatal: %s\n", f.c_str());
