@@ -45,6 +45,11 @@ void FillFromSweep(SweepResult* sweep, GcReport* report) {
   report->phases.emplace_back("plan", sweep->plan_seconds);
   if (!report->options.dry_run) {
     report->phases.emplace_back("delete", sweep->delete_seconds);
+    report->phases.emplace_back("delete_manifests",
+                                sweep->delete_manifests_seconds);
+    report->phases.emplace_back("delete_blobs", sweep->delete_blobs_seconds);
+    report->phases.emplace_back("delete_layer_links",
+                                sweep->delete_layer_links_seconds);
   }
   report->sweep = std::move(*sweep);
 }

@@ -10,6 +10,11 @@
 namespace regsweep::gc {
 namespace {
 
+bool SamePrefix(const Digest& a, const Digest& b) {
+  return a.algorithm() == b.algorithm() &&
+         a.hex().substr(0, 2) == b.hex().substr(0, 2);
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
@@ -91,10 +96,15 @@ void Sweeper::Run() {
   if (options_.dry_run) return;
   start = std::chrono::steady_clock::now();
   DeleteManifests();
+  result_->delete_manifests_seconds = SecondsSince(start);
+  auto step = std::chrono::steady_clock::now();
   DeleteBlobs(listing);
+  result_->delete_blobs_seconds = SecondsSince(step);
+  step = std::chrono::steady_clock::now();
   // Without a complete listing a blob may exist that we did not see: its
   // layer links must stay.
   if (listing.complete) DeleteLayerLinks(listing);
+  result_->delete_layer_links_seconds = SecondsSince(step);
   result_->delete_seconds = SecondsSince(start);
 }
 
@@ -212,20 +222,40 @@ void Sweeper::DeleteManifests() {
   result_->manifests_deleted = deleted;
 }
 
+// Blobs are deleted one prefix directory at a time (the eligible list is
+// sorted, so each prefix's blobs are contiguous): the directory is opened
+// once for all of them.
 void Sweeper::DeleteBlobs(const BlobListing& listing) {
   const auto& blobs = result_->blobs_eligible;
+  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) per prefix
+  for (size_t i = 0; i < blobs.size();) {
+    size_t j = i + 1;
+    while (j < blobs.size() && SamePrefix(blobs[i].digest, blobs[j].digest)) ++j;
+    groups.emplace_back(i, j);
+    i = j;
+  }
   StartPhase("delete blobs", blobs.size());
   std::atomic<uint64_t> deleted{0};
   std::atomic<uint64_t> bytes{0};
-  tbb::parallel_for(size_t{0}, blobs.size(), [&](size_t i) {
-    Status s = registry_.RemoveBlob(blobs[i].digest);
-    if (s.ok()) {
-      ++deleted;
-      bytes += blobs[i].bytes;
-    } else {
-      Failed(s);
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
+    auto [begin, end] = groups[g];
+    std::vector<Digest> digests;
+    for (size_t i = begin; i < end; ++i) digests.push_back(blobs[i].digest);
+    const Digest& first = blobs[begin].digest;
+    storage::BlobPrefix prefix{std::string(first.algorithm_name()),
+                               std::string(first.hex().substr(0, 2))};
+    std::vector<Status> results;
+    registry_.RemoveBlobs(prefix, digests, &results);
+    for (size_t i = begin; i < end; ++i) {
+      const Status& s = results[i - begin];
+      if (s.ok()) {
+        ++deleted;
+        bytes += blobs[i].bytes;
+      } else {
+        Failed(s);
+      }
+      Step();
     }
-    Step();
   });
   // Directories an interrupted run left without data finish going now.
   for (const Digest& digest : listing.empty_directories) {
@@ -255,9 +285,13 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
   std::atomic<uint64_t> removed{0};
   tbb::parallel_for(size_t{0}, mark_.layer_links.size(), [&](size_t i) {
     const RepositoryLayers& repo = mark_.layer_links[i];
+    std::vector<Digest> dangling;
     for (const Digest& layer : repo.layers) {
-      if (exists(layer) && !was_deleted(layer)) continue;
-      Status s = registry_.RemoveLayerLink(repo.repository, layer);
+      if (!exists(layer) || was_deleted(layer)) dangling.push_back(layer);
+    }
+    std::vector<Status> results;
+    registry_.RemoveLayerLinks(repo.repository, dangling, &results);
+    for (const Status& s : results) {
       if (s.ok()) {
         ++removed;
       } else {

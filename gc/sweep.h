@@ -41,6 +41,10 @@ struct SweepResult {
   // Deletions that failed. The run goes on with the next; a rerun retries.
   std::vector<Status> errors;
   double plan_seconds = 0;
+  // The three deletion steps, in order, and their sum.
+  double delete_manifests_seconds = 0;
+  double delete_blobs_seconds = 0;
+  double delete_layer_links_seconds = 0;
   double delete_seconds = 0;
 };
 

@@ -302,6 +302,39 @@ Status Registry::RemoveBlob(const Digest& digest) const {
   return store_->RemoveTree(layout::BlobDir(digest));
 }
 
+void Registry::RemoveBlobs(const BlobPrefix& prefix,
+                           const std::vector<Digest>& digests,
+                           std::vector<Status>* results) const {
+  std::vector<std::string> names;
+  names.reserve(digests.size());
+  for (const Digest& digest : digests) names.emplace_back(digest.hex());
+  store_->RemoveTrees(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+                      names, std::string(layout::kDataFile), results);
+}
+
+void Registry::RemoveLayerLinks(const std::string& repository,
+                                const std::vector<Digest>& digests,
+                                std::vector<Status>* results) const {
+  results->assign(digests.size(), Status::OK());
+  // One RemoveTrees call per algorithm directory.
+  for (std::string_view algorithm : {"sha256", "sha512"}) {
+    std::vector<std::string> names;
+    std::vector<size_t> positions;
+    for (size_t i = 0; i < digests.size(); ++i) {
+      if (digests[i].algorithm_name() != algorithm) continue;
+      names.emplace_back(digests[i].hex());
+      positions.push_back(i);
+    }
+    if (names.empty()) continue;
+    std::vector<Status> partial;
+    store_->RemoveTrees(layout::LayerAlgorithmDir(repository, algorithm), names,
+                        std::string(layout::kLinkFile), &partial);
+    for (size_t j = 0; j < positions.size(); ++j) {
+      (*results)[positions[j]] = partial[j];
+    }
+  }
+}
+
 Status Registry::RemoveRevision(const std::string& repository,
                                 const Digest& digest) const {
   return store_->RemoveTree(layout::RevisionDir(repository, digest));
@@ -316,6 +349,128 @@ Status Registry::RemoveTagIndexEntry(const std::string& repository,
 Status Registry::RemoveLayerLink(const std::string& repository,
                                  const Digest& digest) const {
   return store_->RemoveTree(layout::LayerLinkDir(repository, digest));
+}
+
+namespace {
+
+bool IsLowerAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+// One component of a repository name: runs of [a-z0-9] joined by exactly
+// ".", "_", "__" or one or more '-'.
+bool IsValidRepositoryComponent(std::string_view part) {
+  if (part.empty() || !IsLowerAlnum(part.front()) ||
+      !IsLowerAlnum(part.back())) {
+    return false;
+  }
+  size_t i = 0;
+  while (i < part.size()) {
+    if (IsLowerAlnum(part[i])) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < part.size() && !IsLowerAlnum(part[i])) ++i;
+    std::string_view separator = part.substr(start, i - start);
+    bool dashes = separator.find_first_not_of('-') == std::string_view::npos;
+    if (!dashes && separator != "." && separator != "_" && separator != "__") {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status CheckTagNames(const std::string& repository, const std::string& tag) {
+  if (!Registry::IsValidRepositoryName(repository)) {
+    return Status::InvalidArgument(repository,
+                                   "not a valid repository name");
+  }
+  if (!Registry::IsValidTagName(tag)) {
+    return Status::InvalidArgument(
+        tag, "not a valid tag name ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+bool Registry::IsValidTagName(std::string_view tag) {
+  auto allowed = [](char c, bool first) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' ||
+           (!first && (c == '.' || c == '-'));
+  };
+  if (tag.empty() || tag.size() > 128) return false;
+  for (size_t i = 0; i < tag.size(); ++i) {
+    if (!allowed(tag[i], i == 0)) return false;
+  }
+  return true;
+}
+
+bool Registry::IsValidRepositoryName(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  size_t start = 0;
+  while (true) {
+    size_t slash = name.find('/', start);
+    std::string_view part = name.substr(
+        start, slash == std::string_view::npos ? name.size() - start
+                                               : slash - start);
+    if (!IsValidRepositoryComponent(part)) return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+Status Registry::CheckRepository(const std::string& repository) const {
+  if (!IsValidRepositoryName(repository)) {
+    return Status::InvalidArgument(repository,
+                                   "not a valid repository name");
+  }
+  for (const std::string& dir :
+       {layout::ManifestsDir(repository), layout::LayersDir(repository)}) {
+    FileInfo info;
+    Status s = store_->Stat(dir, &info);
+    if (s.ok() && info.type == EntryType::kDirectory) return Status::OK();
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  return Status::NotFound(repository, "no such repository");
+}
+
+Status Registry::ListTags(const std::string& repository,
+                          std::vector<TagInfo>* tags,
+                          std::vector<StoreProblem>* problems) const {
+  RepositoryInfo info;
+  info.name = repository;
+  Status s = ScanTags(repository, &info);
+  *tags = std::move(info.tags);
+  problems->insert(problems->end(), info.problems.begin(),
+                   info.problems.end());
+  return s;
+}
+
+Status Registry::ReadTag(const std::string& repository, const std::string& tag,
+                         TagInfo* info) const {
+  Status s = CheckTagNames(repository, tag);
+  if (!s.ok()) return s;
+  std::string dir = layout::TagDir(repository, tag);
+  FileInfo file;
+  s = store_->Stat(dir, &file);
+  if (!s.ok()) return s;
+  if (file.type != EntryType::kDirectory) {
+    return Status::IOError(store_->Describe(dir),
+                           "not a tag directory (a file or a symbolic link)");
+  }
+  info->name = tag;
+  info->current = ReadLink(layout::TagCurrentLinkPath(repository, tag));
+  return Status::OK();
+}
+
+Status Registry::RemoveTag(const std::string& repository,
+                           const std::string& tag) const {
+  Status s = CheckTagNames(repository, tag);
+  if (!s.ok()) return s;
+  return store_->RemoveTree(layout::TagDir(repository, tag));
 }
 
 }  // namespace regsweep::storage

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/store.h"
@@ -105,6 +106,14 @@ class Registry {
 
   // Deletions. Each is idempotent: deleting what is already gone is OK.
   Status RemoveBlob(const Digest& digest) const;
+  // Removes several blobs of one prefix directory at once (digests must all
+  // lie under `prefix`); (*results)[i] is the outcome for digests[i].
+  void RemoveBlobs(const BlobPrefix& prefix, const std::vector<Digest>& digests,
+                   std::vector<Status>* results) const;
+  // Removes several _layers links of one repository at once.
+  void RemoveLayerLinks(const std::string& repository,
+                        const std::vector<Digest>& digests,
+                        std::vector<Status>* results) const;
   Status RemoveRevision(const std::string& repository,
                         const Digest& digest) const;
   Status RemoveTagIndexEntry(const std::string& repository,
@@ -112,6 +121,46 @@ class Registry {
                              const Digest& digest) const;
   Status RemoveLayerLink(const std::string& repository,
                          const Digest& digest) const;
+
+  // Tags, one at a time (regsweep tag, regsweep retain).
+
+  // Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. So a valid tag
+  // is always one path component, never "." or "..".
+  static bool IsValidTagName(std::string_view tag);
+  // distribution's repository grammar: components of [a-z0-9]+ joined by
+  // '.', '_', "__" or runs of '-', separated by '/'; at most 255 bytes. So
+  // a valid name never has an empty, ".", ".." or '_'-prefixed component.
+  static bool IsValidRepositoryName(std::string_view name);
+
+  // OK when `repository` names a repository (its directory has a
+  // _manifests or _layers child, as ListRepositories counts them);
+  // NotFound naming the repository otherwise; InvalidArgument for a name
+  // that is not valid; IOError when it cannot be told (a symbolic link on
+  // the way: not followed).
+  Status CheckRepository(const std::string& repository) const;
+
+  // Lists one repository's tags and reads their current links, as
+  // ScanRepository does, without revisions and layers. Entries that are not
+  // tag directories go to `problems`. Non-OK when the tags directory exists
+  // but cannot be listed.
+  Status ListTags(const std::string& repository, std::vector<TagInfo>* tags,
+                  std::vector<StoreProblem>* problems) const;
+
+  // Reads one tag: info->current is its current link (check its status:
+  // the tag may exist with a broken link). NotFound when tags/<tag> does not
+  // exist; InvalidArgument for an invalid repository or tag name; IOError
+  // when tags/<tag> is not a directory (a file, a symbolic link: never
+  // followed) or cannot be examined.
+  Status ReadTag(const std::string& repository, const std::string& tag,
+                 TagInfo* info) const;
+
+  // Removes the tag: the directory tags/<tag> (its current link and its
+  // history), and nothing else: no manifest, no revision, no other tag.
+  // A symbolic link in its place is removed as a link, never followed.
+  // InvalidArgument for an invalid repository or tag name; OK when the tag
+  // is already gone (idempotent, like the other deletions).
+  Status RemoveTag(const std::string& repository,
+                   const std::string& tag) const;
 
   std::string Describe(const std::string& path) const {
     return store_->Describe(path);

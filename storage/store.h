@@ -66,6 +66,18 @@ class Store {
   // not exist is OK (a rerun after an interrupted sweep finishes the job).
   virtual Status RemoveTree(const std::string& path) = 0;
 
+  // Removes the entries `names` of directory `dir`, each with everything
+  // below it, opening `dir` once (the sweep deletes thousands of entries of
+  // one blob prefix directory). `usual_file`, if not empty, is a file each
+  // entry usually holds ("data", "link"): it is unlinked first, which
+  // usually leaves an empty directory and spares reading it. (*results)[i]
+  // is the outcome for names[i], as RemoveTree would give it; if `dir`
+  // cannot be opened every result is that error (NotFound: OK).
+  virtual void RemoveTrees(const std::string& dir,
+                           const std::vector<std::string>& names,
+                           const std::string& usual_file,
+                           std::vector<Status>* results) = 0;
+
   // Removes the directory `path` if it is empty. OK if it was removed or
   // does not exist; a non-empty directory is left alone and is OK too.
   virtual Status RemoveDirectoryIfEmpty(const std::string& path) = 0;
@@ -101,6 +113,11 @@ class StoreWrapper : public Store {
   }
   Status RemoveTree(const std::string& path) override {
     return target_->RemoveTree(path);
+  }
+  void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
+                   const std::string& usual_file,
+                   std::vector<Status>* results) override {
+    target_->RemoveTrees(dir, names, usual_file, results);
   }
   Status RemoveDirectoryIfEmpty(const std::string& path) override {
     return target_->RemoveDirectoryIfEmpty(path);

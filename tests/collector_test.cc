@@ -325,13 +325,33 @@ class InterruptingStore : public storage::StoreWrapper {
   InterruptingStore(storage::Store* target, int allowed)
       : StoreWrapper(target), allowed_(allowed) {}
   Status RemoveFile(const std::string& path) override {
-    if (path.find("/blobs/") != std::string::npos && allowed_-- <= 0) {
-      return Status::IOError(Describe(path), "interrupted");
-    }
+    if (IsBlob(path) && allowed_-- <= 0) return Interrupted(path);
     return StoreWrapper::RemoveFile(path);
+  }
+  Status RemoveTree(const std::string& path) override {
+    if (IsBlob(path) && allowed_-- <= 0) return Interrupted(path);
+    return StoreWrapper::RemoveTree(path);
+  }
+  void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
+                   const std::string& usual_file,
+                   std::vector<Status>* results) override {
+    results->clear();
+    for (const std::string& name : names) {
+      std::string path = dir + "/" + name;
+      results->push_back(IsBlob(path) && allowed_-- <= 0 ? Interrupted(path)
+                                                         : StoreWrapper::RemoveTree(path));
+    }
+    (void)usual_file;
   }
 
  private:
+  static bool IsBlob(const std::string& path) {
+    return path.find("/blobs/") != std::string::npos;
+  }
+  Status Interrupted(const std::string& path) {
+    return Status::IOError(Describe(path), "interrupted");
+  }
+
   std::atomic<int> allowed_;
 };
 
