@@ -29,9 +29,10 @@ std::string RandomHex(Rng* rng, size_t length) {
 
 std::string Base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -84,13 +85,13 @@ std::string_view CreatedBy(LayerRole role, size_t index) {
   return "COPY . /app # buildkit";
 }
 
-void WriteConfigSection(JsonWriter* w, std::string_view repository,
-                        Rng* rng) {
+void WriteConfigSection(JsonWriter* w, std::string_view repository, Rng* rng) {
   w->Key("config");
   w->BeginObject();
   w->Key("Env");
   w->BeginArray();
-  w->String("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  w->String(
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   w->String("APP_VERSION=" + std::to_string(rng->Below(100)) + "." +
             std::to_string(rng->Below(100)));
   w->EndArray();
@@ -112,9 +113,12 @@ void WriteConfigSection(JsonWriter* w, std::string_view repository,
 
 std::string_view ManifestMediaType(Format format) {
   switch (format) {
-    case Format::kSchema1: return media_type::kSchema1;
-    case Format::kDocker: return media_type::kDockerManifest;
-    case Format::kOci: break;
+    case Format::kSchema1:
+      return media_type::kSchema1;
+    case Format::kDocker:
+      return media_type::kDockerManifest;
+    case Format::kOci:
+      break;
   }
   return media_type::kOciManifest;
 }
@@ -139,8 +143,7 @@ std::string LayerBytes(uint64_t seed, uint32_t layer_id) {
   // Log-uniform sizes: many small layers, fewer larger ones.
   const bool large = rng.Chance(0.03);
   const double lo = large ? 4096 : 200, hi = large ? 16384 : 4096;
-  const auto size =
-      static_cast<size_t>(lo * std::pow(hi / lo, rng.Unit()));
+  const auto size = static_cast<size_t>(lo * std::pow(hi / lo, rng.Unit()));
   std::string bytes(size, '\0');
   rng.Fill(bytes.data(), bytes.size());
   return bytes;
@@ -183,7 +186,8 @@ std::string ImageConfigJson(const ConfigInput& in) {
     w.BeginObject();
     w.Field("created", created);
     w.Field("created_by", CreatedBy(in.roles[i], i));
-    if (in.roles[i] != LayerRole::kBase) w.Field("comment", "buildkit.dockerfile.v0");
+    if (in.roles[i] != LayerRole::kBase)
+      w.Field("comment", "buildkit.dockerfile.v0");
     w.EndObject();
   }
   // Metadata-only instructions leave history entries without layers.
@@ -269,8 +273,9 @@ std::string Schema1ManifestJson(const Schema1Input& in) {
       v1.Field("architecture", in.platform->architecture);
       WriteConfigSection(&v1, in.repository, &rng);
     }
-    v1.Field("created", Rfc3339Nanos(in.created - static_cast<int64_t>(n - i),
-                                     static_cast<uint32_t>(rng.Below(1000000000))));
+    v1.Field("created",
+             Rfc3339Nanos(in.created - static_cast<int64_t>(n - i),
+                          static_cast<uint32_t>(rng.Below(1000000000))));
     v1.Field("id", ids[i]);
     if (i == n - 1) v1.Field("os", in.platform->os);
     if (i > 0) v1.Field("parent", ids[i - 1]);
@@ -317,7 +322,8 @@ std::string SignaturePayloadJson(std::string_view repository,
   w.BeginObject();
   w.Key("identity");
   w.BeginObject();
-  w.Field("docker-reference", "registry.example.com/" + std::string(repository));
+  w.Field("docker-reference",
+          "registry.example.com/" + std::string(repository));
   w.EndObject();
   w.Key("image");
   w.BeginObject();
@@ -347,7 +353,8 @@ std::string SbomJson(std::string_view repository, const Digest& subject,
   w.Field("dataLicense", "CC0-1.0");
   w.Field("SPDXID", "SPDXRef-DOCUMENT");
   w.Field("name", std::string(repository) + "@" + subject.str());
-  w.Field("documentNamespace", "https://sbom.example.com/" + RandomHex(&rng, 32));
+  w.Field("documentNamespace",
+          "https://sbom.example.com/" + RandomHex(&rng, 32));
   w.Key("creationInfo");
   w.BeginObject();
   w.Field("created", Rfc3339(created));
@@ -384,9 +391,9 @@ std::string UploadBytes(uint64_t stream, uint32_t size) {
 std::string InitialSha256State() {
   // "sha\x03", the eight initial hash words (big-endian), an empty 64-byte
   // block buffer and a zero length: 108 bytes.
-  static constexpr uint32_t kInitial[8] = {
-      0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  static constexpr uint32_t kInitial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+                                           0xa54ff53a, 0x510e527f, 0x9b05688c,
+                                           0x1f83d9ab, 0x5be0cd19};
   std::string state("sha\x03", 4);
   for (uint32_t word : kInitial) {
     for (int shift = 24; shift >= 0; shift -= 8) {

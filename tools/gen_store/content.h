@@ -38,7 +38,8 @@ inline constexpr std::string_view kOciConfig =
     "application/vnd.oci.image.config.v1+json";
 inline constexpr std::string_view kOciLayer =
     "application/vnd.oci.image.layer.v1.tar+gzip";
-inline constexpr std::string_view kOciEmpty = "application/vnd.oci.empty.v1+json";
+inline constexpr std::string_view kOciEmpty =
+    "application/vnd.oci.empty.v1+json";
 inline constexpr std::string_view kCosignSignature =
     "application/vnd.dev.cosign.artifact.sig.v1+json";
 inline constexpr std::string_view kCosignSimpleSigning =

@@ -104,9 +104,9 @@ bool AnyReferrer(const Plan& plan) {
 
 Status Generate(const Options& options, Summary* summary) {
   const auto start = std::chrono::steady_clock::now();
-  const uint32_t threads = options.threads > 0
-                               ? options.threads
-                               : std::max(1u, std::thread::hardware_concurrency());
+  const uint32_t threads =
+      options.threads > 0 ? options.threads
+                          : std::max(1u, std::thread::hardware_concurrency());
   std::unique_ptr<DiskWriter> disk;
   Status s = DiskWriter::Open(options.root, &disk);
   if (!s.ok()) return s;
@@ -136,13 +136,13 @@ Status Generate(const Options& options, Summary* summary) {
       &stats);
   if (!s.ok()) return s;
 
-  summary->repositories = plan.repos.size();
+  summary->repositories = CountPlan(plan).repositories;
   summary->manifests = stats.manifests;
   summary->blobs = stats.blobs;
   summary->bytes = stats.bytes;
-  summary->seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+  summary->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return Status::OK();
 }
 

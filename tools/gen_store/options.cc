@@ -30,8 +30,9 @@ void ApplySamplePreset(Options* o) {
 }
 
 po::options_description Describe() {
-  po::options_description d("gen_store: write a synthetic distribution "
-                            "(registry 2.8 filesystem driver) store\nOptions");
+  po::options_description d(
+      "gen_store: write a synthetic distribution "
+      "(registry 2.8 filesystem driver) store\nOptions");
   // clang-format off
   d.add_options()
     ("help,h", "show this help")

@@ -13,12 +13,12 @@
 namespace regsweep::gen_store {
 
 struct Options {
-  std::string root;            // storage root; DIR/docker/registry/v2 is made
+  std::string root;  // storage root; DIR/docker/registry/v2 is made
   uint64_t seed = 1;
   uint32_t repos = 20;
-  uint32_t builds = 10;        // image builds per repository (average)
-  uint32_t layers = 5;         // layers per image (average)
-  uint32_t base_images = 8;    // shared base layer stacks, Zipf-popular
+  uint32_t builds = 10;             // image builds per repository (average)
+  uint32_t layers = 5;              // layers per image (average)
+  uint32_t base_images = 8;         // shared base layer stacks, Zipf-popular
   double multiarch_fraction = 0.1;  // builds pushed as an index of 2-3 images
   double referrer_fraction = 0.1;   // builds that get a signature or SBOM
   uint32_t tags_per_repo = 3;       // "latest" plus moving version tags

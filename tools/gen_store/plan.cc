@@ -20,18 +20,17 @@ constexpr double kDepsRefresh = 0.3;
 constexpr double kSecondTag = 0.5;
 constexpr double kZipfExponent = 1.2;
 
-constexpr std::string_view kTeams[] = {"platform", "payments", "data",
-                                       "web",      "infra",    "ml",
-                                       "mobile",   "search",   "identity",
-                                       "growth"};
+constexpr std::string_view kTeams[] = {
+    "platform", "payments", "data",   "web",      "infra",
+    "ml",       "mobile",   "search", "identity", "growth"};
 constexpr std::string_view kApps[] = {
     "api",     "worker", "frontend", "gateway",  "scheduler", "ingest",
     "billing", "auth",   "reports",  "notifier", "cache",     "proxy"};
-constexpr std::string_view kServices[] = {"server",   "migrations", "cron",
-                                          "sidecar",  "exporter",   "jobs"};
-constexpr std::string_view kTagNames[] = {"latest", "stable", "v1",  "v1.2",
-                                          "main",   "edge",   "v2",  "prod",
-                                          "staging", "dev",   "v2.1"};
+constexpr std::string_view kServices[] = {"server",  "migrations", "cron",
+                                          "sidecar", "exporter",   "jobs"};
+constexpr std::string_view kTagNames[] = {"latest",  "stable", "v1",  "v1.2",
+                                          "main",    "edge",   "v2",  "prod",
+                                          "staging", "dev",    "v2.1"};
 
 template <size_t N>
 std::string_view Choose(Rng* rng, const std::string_view (&words)[N]) {
@@ -80,8 +79,8 @@ std::string MakeUuid(Rng* rng) {
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) id.push_back('-');
     uint64_t nibble = rng->Below(16);
-    if (i == 12) nibble = 4;                   // version 4
-    if (i == 16) nibble = 8 + (nibble & 3);    // RFC 4122 variant
+    if (i == 12) nibble = 4;                 // version 4
+    if (i == 16) nibble = 8 + (nibble & 3);  // RFC 4122 variant
     id.push_back(kHex[nibble]);
   }
   return id;
@@ -142,8 +141,8 @@ Plan Planner::Make() {
   for (size_t r = 0; r < names.size(); ++r) {
     // Activity varies: some repositories see half the average, some 1.5x.
     const uint32_t b = o_.builds;
-    const uint32_t n = b == 0 ? 0 : rng_.Between(std::max(1u, b - b / 2),
-                                                 b + b / 2);
+    const uint32_t n =
+        b == 0 ? 0 : rng_.Between(std::max(1u, b - b / 2), b + b / 2);
     build_counts.push_back(n);
     total += n;
   }
@@ -258,8 +257,7 @@ void Planner::PlanRepository(RepoPlan* repo, uint32_t builds,
   PlanTags(repo);
 }
 
-ImagePlan Planner::PlanImage(uint8_t platform, size_t base,
-                             bool refresh_deps) {
+ImagePlan Planner::PlanImage(uint8_t platform, size_t base, bool refresh_deps) {
   ImagePlan image;
   image.platform = platform;
   image.layers = BaseStack(base, platform);
@@ -272,8 +270,8 @@ ImagePlan Planner::PlanImage(uint8_t platform, size_t base,
   }
   image.layers.insert(image.layers.end(), deps.begin(), deps.end());
   const uint32_t l = o_.layers;
-  const auto total = static_cast<uint32_t>(
-      rng_.Between(std::max(1u, l - l / 2), l + l / 2));
+  const auto total =
+      static_cast<uint32_t>(rng_.Between(std::max(1u, l - l / 2), l + l / 2));
   const auto shared = static_cast<uint32_t>(image.layers.size());
   const uint32_t fresh = total > shared ? total - shared : 1;
   for (uint32_t i = 0; i < fresh; ++i) {
@@ -284,8 +282,12 @@ ImagePlan Planner::PlanImage(uint8_t platform, size_t base,
 
 const std::vector<uint32_t>& Planner::BaseStack(size_t base, uint8_t platform) {
   if (base_length_[base] == 0) {
-    base_length_[base] =
-        static_cast<uint32_t>(rng_.Between(1, std::max(1u, (o_.layers + 1) / 2)));
+    // From (seed, base) alone, not the shared stream: the most popular
+    // base's length then does not swing with the repository count, which
+    // keeps --blobs sizing stable.
+    Rng base_rng(Mix(o_.seed ^ 0x62617365, base));  // "base"
+    base_length_[base] = static_cast<uint32_t>(
+        base_rng.Between(1, std::max(1u, (o_.layers + 1) / 2)));
   }
   std::vector<uint32_t>& stack = base_stacks_[base][platform];
   if (stack.empty()) {
@@ -361,9 +363,10 @@ void Planner::PlanUploads(Plan* plan) {
     UploadPlan upload;
     RepoPlan& repo = plan->repos[rng_.Below(plan->repos.size())];
     upload.id = MakeUuid(&rng_);
-    upload.size = rng_.Chance(0.3) ? 0 : static_cast<uint32_t>(rng_.Between(1, 8192));
-    upload.started_at = kEpoch + 540 * kDay +
-                        static_cast<int64_t>(rng_.Below(30 * kDay));
+    upload.size =
+        rng_.Chance(0.3) ? 0 : static_cast<uint32_t>(rng_.Between(1, 8192));
+    upload.started_at =
+        kEpoch + 540 * kDay + static_cast<int64_t>(rng_.Below(30 * kDay));
     upload.content_seed = rng_.Next();
     repo.uploads.push_back(std::move(upload));
   }
@@ -375,10 +378,12 @@ Plan PlanOnce(const Options& options) { return Planner(options).Make(); }
 
 PlanCounts CountPlan(const Plan& plan) {
   PlanCounts c;
-  c.repositories = plan.repos.size();
   c.blobs = plan.layers.size();
   bool any_referrer = false;
   for (const RepoPlan& repo : plan.repos) {
+    const bool exists = !repo.builds.empty() || !repo.orphan_links.empty() ||
+                        !repo.uploads.empty();
+    c.repositories += exists ? 1 : 0;
     for (const BuildPlan& build : repo.builds) {
       const uint64_t images = build.images.size();
       c.manifests += images + (build.is_index() ? 1 : 0);
@@ -401,7 +406,8 @@ Plan MakePlan(const Options& options) {
   // (base layers, orphans) make a few proportional corrections necessary.
   Options sized = options;
   for (int round = 0; round < 4; ++round) {
-    const double blobs = static_cast<double>(std::max<uint64_t>(1, CountPlan(plan).blobs));
+    const double blobs =
+        static_cast<double>(std::max<uint64_t>(1, CountPlan(plan).blobs));
     const double scale = static_cast<double>(options.target_blobs) / blobs;
     if (std::abs(scale - 1.0) < 0.01) break;
     uint32_t& knob = options.size_by_builds ? sized.builds : sized.repos;

@@ -49,8 +49,8 @@ struct BuildPlan {
   std::vector<ImagePlan> images;  // one image, or 2-3 children of an index
   bool is_index() const { return images.size() > 1; }
   ReferrerKind referrer = ReferrerKind::kNone;
-  bool deleted = false;   // deleted by digest through the API after its push
-  int64_t pushed_at = 0;  // Unix seconds
+  bool deleted = false;     // deleted by digest through the API after its push
+  int64_t pushed_at = 0;    // Unix seconds
   std::string schema1_tag;  // the tag a schema1 manifest names inside it
 };
 
@@ -85,9 +85,9 @@ struct Plan {
 };
 
 struct PlanCounts {
-  uint64_t repositories = 0;
-  uint64_t manifests = 0;  // image manifests, indexes and referrers
-  uint64_t blobs = 0;      // every blob file, orphans included
+  uint64_t repositories = 0;  // that have a directory (something to hold)
+  uint64_t manifests = 0;     // image manifests, indexes and referrers
+  uint64_t blobs = 0;         // every blob file, orphans included
 };
 
 // The plan for `options`. With options.target_blobs set, the repository

@@ -134,9 +134,8 @@ Status RepoWriter::WriteImage(const BuildPlan& build, uint32_t b, size_t i,
   Status s = PutBlob(ImageConfigJson(config), ConfigMediaType(build.format),
                      &config_descriptor);
   if (!s.ok()) return s;
-  return PutManifest(
-      ImageManifestJson(build.format, config_descriptor, layers),
-      ManifestMediaType(build.format), linked, out);
+  return PutManifest(ImageManifestJson(build.format, config_descriptor, layers),
+                     ManifestMediaType(build.format), linked, out);
 }
 
 Status RepoWriter::WriteSchema1(const BuildPlan& build, uint32_t b,
@@ -220,9 +219,8 @@ Status RepoWriter::WriteUploads() {
   const std::string state = InitialSha256State();
   for (const UploadPlan& upload : repo_.uploads) {
     const std::string dir = layout::Join(layout::UploadsDir(name_), upload.id);
-    const std::string hash_state =
-        layout::Join(layout::Join(layout::Join(dir, "hashstates"), "sha256"),
-                     "0");
+    const std::string hash_state = layout::Join(
+        layout::Join(layout::Join(dir, "hashstates"), "sha256"), "0");
     Status s = disk_->WriteFile(layout::Join(dir, "startedat"),
                                 Rfc3339(upload.started_at));
     if (s.ok()) {
