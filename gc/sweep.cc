@@ -15,6 +15,34 @@ bool SamePrefix(const Digest& a, const Digest& b) {
          a.hex().substr(0, 2) == b.hex().substr(0, 2);
 }
 
+// [begin, end) ranges of `blobs` (sorted by digest) that share a prefix
+// directory.
+std::vector<std::pair<size_t, size_t>> GroupByPrefix(
+    const std::vector<EligibleBlob>& blobs) {
+  std::vector<std::pair<size_t, size_t>> groups;
+  for (size_t i = 0; i < blobs.size();) {
+    size_t j = i + 1;
+    while (j < blobs.size() && SamePrefix(blobs[i].digest, blobs[j].digest)) ++j;
+    groups.emplace_back(i, j);
+    i = j;
+  }
+  return groups;
+}
+
+storage::BlobPrefix PrefixOf(const Digest& digest) {
+  return storage::BlobPrefix{std::string(digest.algorithm_name()),
+                             std::string(digest.hex().substr(0, 2))};
+}
+
+std::vector<Digest> DigestsIn(const std::vector<EligibleBlob>& blobs,
+                              std::pair<size_t, size_t> range) {
+  std::vector<Digest> digests;
+  for (size_t i = range.first; i < range.second; ++i) {
+    digests.push_back(blobs[i].digest);
+  }
+  return digests;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
@@ -163,19 +191,31 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
   StartPhase("check candidates", candidates.size());
   enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kGone };
   std::vector<Verdict> verdicts(candidates.size(), Verdict::kGone);
-  tbb::parallel_for(size_t{0}, candidates.size(), [&](size_t i) {
-    storage::BlobInfo info;
-    Status s = registry_.StatBlob(candidates[i].digest, &info);
-    Step();
-    if (!s.ok()) {
-      if (!s.IsNotFound()) Failed(s);
-      return;  // vanished or unreadable: not deleted
-    }
-    candidates[i].bytes = info.size;
-    if (IsRecent(info.mtime_ns)) {
-      verdicts[i] = Verdict::kRecent;
-    } else {
-      verdicts[i] = info.has_data ? Verdict::kEligible : Verdict::kNoData;
+  std::sort(candidates.begin(), candidates.end(),
+            [](const EligibleBlob& a, const EligibleBlob& b) {
+              return a.digest < b.digest;
+            });
+  std::vector<std::pair<size_t, size_t>> groups = GroupByPrefix(candidates);
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
+    auto [begin, end] = groups[g];
+    std::vector<storage::BlobInfo> infos;
+    std::vector<Status> statuses;
+    registry_.StatBlobs(PrefixOf(candidates[begin].digest),
+                        DigestsIn(candidates, groups[g]), &infos, &statuses);
+    for (size_t i = begin; i < end; ++i) {
+      const Status& s = statuses[i - begin];
+      const storage::BlobInfo& info = infos[i - begin];
+      Step();
+      if (!s.ok()) {
+        if (!s.IsNotFound()) Failed(s);
+        continue;  // vanished or unreadable: not deleted
+      }
+      candidates[i].bytes = info.size;
+      if (IsRecent(info.mtime_ns)) {
+        verdicts[i] = Verdict::kRecent;
+      } else {
+        verdicts[i] = info.has_data ? Verdict::kEligible : Verdict::kNoData;
+      }
     }
   });
   for (size_t i = 0; i < candidates.size(); ++i) {
@@ -194,10 +234,7 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
         break;
     }
   }
-  std::sort(result_->blobs_eligible.begin(), result_->blobs_eligible.end(),
-            [](const EligibleBlob& a, const EligibleBlob& b) {
-              return a.digest < b.digest;
-            });
+  // Candidates were sorted above, so the eligible list is sorted too.
 }
 
 void Sweeper::DeleteManifests() {
@@ -227,25 +264,15 @@ void Sweeper::DeleteManifests() {
 // once for all of them.
 void Sweeper::DeleteBlobs(const BlobListing& listing) {
   const auto& blobs = result_->blobs_eligible;
-  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) per prefix
-  for (size_t i = 0; i < blobs.size();) {
-    size_t j = i + 1;
-    while (j < blobs.size() && SamePrefix(blobs[i].digest, blobs[j].digest)) ++j;
-    groups.emplace_back(i, j);
-    i = j;
-  }
+  std::vector<std::pair<size_t, size_t>> groups = GroupByPrefix(blobs);
   StartPhase("delete blobs", blobs.size());
   std::atomic<uint64_t> deleted{0};
   std::atomic<uint64_t> bytes{0};
   tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
     auto [begin, end] = groups[g];
-    std::vector<Digest> digests;
-    for (size_t i = begin; i < end; ++i) digests.push_back(blobs[i].digest);
-    const Digest& first = blobs[begin].digest;
-    storage::BlobPrefix prefix{std::string(first.algorithm_name()),
-                               std::string(first.hex().substr(0, 2))};
     std::vector<Status> results;
-    registry_.RemoveBlobs(prefix, digests, &results);
+    registry_.RemoveBlobs(PrefixOf(blobs[begin].digest),
+                          DigestsIn(blobs, groups[g]), &results);
     for (size_t i = begin; i < end; ++i) {
       const Status& s = results[i - begin];
       if (s.ok()) {

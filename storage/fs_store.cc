@@ -90,6 +90,9 @@ class FileStore final : public Store {
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
   Status Stat(const std::string& path, FileInfo* info) override;
+  void StatFiles(const std::string& dir, const std::vector<std::string>& names,
+                 std::vector<FileInfo>* infos,
+                 std::vector<Status>* statuses) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveTree(const std::string& path) override;
   void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
@@ -237,6 +240,48 @@ Status FileStore::Stat(const std::string& path, FileInfo* info) {
   }
   *info = InfoFromStat(st);
   return Status::OK();
+}
+
+void FileStore::StatFiles(const std::string& dir,
+                          const std::vector<std::string>& names,
+                          std::vector<FileInfo>* infos,
+                          std::vector<Status>* statuses) {
+  infos->assign(names.size(), FileInfo());
+  statuses->assign(names.size(), Status::OK());
+  int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
+  if (raw_fd < 0) {
+    Status s = IsCleanPath(dir) ? ErrnoStatus(dir, errno)
+                                : Status::InvalidArgument(Describe(dir),
+                                                          "not a path in the store");
+    statuses->assign(names.size(), s);
+    return;
+  }
+  ScopedFd fd(raw_fd);
+  struct open_how how;
+  std::memset(&how, 0, sizeof(how));
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string path = dir + "/" + names[i];
+    if (!IsCleanPath(names[i]) || names[i].empty()) {
+      (*statuses)[i] = Status::InvalidArgument(Describe(path), "not a path in the store");
+      continue;
+    }
+    // O_PATH with O_NOFOLLOW describes a final symlink instead of failing.
+    int entry = static_cast<int>(
+        syscall(SYS_openat2, fd.get(), names[i].c_str(), &how, sizeof(how)));
+    if (entry < 0) {
+      (*statuses)[i] = ErrnoStatus(path, errno);
+      continue;
+    }
+    struct stat st;
+    if (fstat(entry, &st) != 0) {
+      (*statuses)[i] = ErrnoStatus(path, errno);
+    } else {
+      (*infos)[i] = InfoFromStat(st);
+    }
+    close(entry);
+  }
 }
 
 Status FileStore::RemoveFile(const std::string& path) {

@@ -288,6 +288,29 @@ Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {
   return s;
 }
 
+void Registry::StatBlobs(const BlobPrefix& prefix,
+                         const std::vector<Digest>& digests,
+                         std::vector<BlobInfo>* infos,
+                         std::vector<Status>* statuses) const {
+  std::vector<std::string> names;
+  names.reserve(digests.size());
+  for (const Digest& digest : digests) {
+    names.push_back(layout::Join(digest.hex(), layout::kDataFile));
+  }
+  std::vector<FileInfo> files;
+  store_->StatFiles(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+                    names, &files, statuses);
+  infos->assign(digests.size(), BlobInfo());
+  for (size_t i = 0; i < digests.size(); ++i) {
+    Status& s = (*statuses)[i];
+    if (s.ok() && files[i].type == EntryType::kFile) {
+      (*infos)[i] = BlobInfo{true, files[i].size, files[i].mtime_ns};
+    } else if (s.ok() || s.IsNotFound()) {
+      s = StatBlob(digests[i], &(*infos)[i]);  // rare: no data file
+    }
+  }
+}
+
 Status Registry::ReadManifestBlob(const Digest& digest,
                                   std::string* bytes) const {
   return store_->ReadFile(layout::BlobDataPath(digest), kMaxManifestBytes,

@@ -101,6 +101,10 @@ class Registry {
 
   // NotFound when the blob has no directory at all.
   Status StatBlob(const Digest& digest, BlobInfo* info) const;
+  // StatBlob for several blobs of one prefix directory at once.
+  void StatBlobs(const BlobPrefix& prefix, const std::vector<Digest>& digests,
+                 std::vector<BlobInfo>* infos,
+                 std::vector<Status>* statuses) const;
   // Reads a blob that should be a manifest (at most kMaxManifestBytes).
   Status ReadManifestBlob(const Digest& digest, std::string* bytes) const;
 

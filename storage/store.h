@@ -59,6 +59,14 @@ class Store {
   // NotFound if it does not exist.
   virtual Status Stat(const std::string& path, FileInfo* info) = 0;
 
+  // Describes several paths below directory `dir` at once (relative paths
+  // such as "<hex>/data"), opening `dir` once; like Stat, never following a
+  // symbolic link. (*statuses)[i] and (*infos)[i] belong to names[i].
+  virtual void StatFiles(const std::string& dir,
+                         const std::vector<std::string>& names,
+                         std::vector<FileInfo>* infos,
+                         std::vector<Status>* statuses) = 0;
+
   // Removes the file `path`. NotFound if it does not exist.
   virtual Status RemoveFile(const std::string& path) = 0;
 
@@ -107,6 +115,11 @@ class StoreWrapper : public Store {
   }
   Status Stat(const std::string& path, FileInfo* info) override {
     return target_->Stat(path, info);
+  }
+  void StatFiles(const std::string& dir, const std::vector<std::string>& names,
+                 std::vector<FileInfo>* infos,
+                 std::vector<Status>* statuses) override {
+    target_->StatFiles(dir, names, infos, statuses);
   }
   Status RemoveFile(const std::string& path) override {
     return target_->RemoveFile(path);
