@@ -89,6 +89,8 @@ class FileStore final : public Store {
                        std::vector<DirEntry>* entries) override;
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
+  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes, std::vector<FileContents>* files) override;
   Status Stat(const std::string& path, FileInfo* info) override;
   void StatFiles(const std::string& dir, const std::vector<std::string>& names,
                  std::vector<FileInfo>* infos,
@@ -106,7 +108,14 @@ class FileStore final : public Store {
  private:
   // Opens `path` beneath the root without following any symbolic link.
   // Returns the descriptor, or -1 with errno set.
-  int OpenBeneath(const std::string& path, int flags) const;
+  int OpenBeneath(const std::string& path, int flags) const {
+    return OpenBelow(root_fd_, path, flags);
+  }
+  // The same, beneath an open directory of the store.
+  static int OpenBelow(int base_fd, const std::string& relative, int flags);
+  // Reads the open regular file `fd` (named `path` in messages).
+  Status ReadOpened(int fd, const std::string& path, uint64_t max_bytes,
+                    std::string* contents, FileInfo* info) const;
   // Opens the directory that contains `path`; *leaf gets the last component.
   Status OpenParent(const std::string& path, ScopedFd* parent,
                     std::string* leaf) const;
@@ -120,14 +129,14 @@ class FileStore final : public Store {
   const int root_fd_;
 };
 
-int FileStore::OpenBeneath(const std::string& path, int flags) const {
+int FileStore::OpenBelow(int base_fd, const std::string& relative, int flags) {
   struct open_how how;
   std::memset(&how, 0, sizeof(how));
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  const char* name = path.empty() ? "." : path.c_str();
+  const char* name = relative.empty() ? "." : relative.c_str();
   return static_cast<int>(
-      syscall(SYS_openat2, root_fd_, name, &how, sizeof(how)));
+      syscall(SYS_openat2, base_fd, name, &how, sizeof(how)));
 }
 
 Status FileStore::ErrnoStatus(const std::string& path, int error) const {
@@ -199,8 +208,44 @@ Status FileStore::ReadFile(const std::string& path, uint64_t max_bytes,
   int raw_fd = OpenBeneath(path, O_RDONLY);
   if (raw_fd < 0) return ErrnoStatus(path, errno);
   ScopedFd fd(raw_fd);
+  return ReadOpened(fd.get(), path, max_bytes, contents, info);
+}
+
+void FileStore::ReadFiles(const std::string& dir,
+                          const std::vector<std::string>& names,
+                          uint64_t max_bytes, std::vector<FileContents>* files) {
+  files->assign(names.size(), FileContents());
+  int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
+  if (raw_fd < 0) {
+    Status s = IsCleanPath(dir) ? ErrnoStatus(dir, errno)
+                                : Status::InvalidArgument(Describe(dir),
+                                                          "not a path in the store");
+    for (FileContents& file : *files) file.status = s;
+    return;
+  }
+  ScopedFd dir_fd(raw_fd);
+  for (size_t i = 0; i < names.size(); ++i) {
+    FileContents& file = (*files)[i];
+    std::string path = dir + "/" + names[i];
+    if (!IsCleanPath(names[i]) || names[i].empty()) {
+      file.status = Status::InvalidArgument(Describe(path), "not a path in the store");
+      continue;
+    }
+    int fd = OpenBelow(dir_fd.get(), names[i], O_RDONLY);
+    if (fd < 0) {
+      file.status = ErrnoStatus(path, errno);
+      continue;
+    }
+    ScopedFd opened(fd);
+    file.status = ReadOpened(fd, path, max_bytes, &file.contents, &file.info);
+  }
+}
+
+Status FileStore::ReadOpened(int fd, const std::string& path,
+                             uint64_t max_bytes, std::string* contents,
+                             FileInfo* info) const {
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(path, errno);
+  if (fstat(fd, &st) != 0) return ErrnoStatus(path, errno);
   if (!S_ISREG(st.st_mode)) {
     return Status::IOError(Describe(path), "not a regular file");
   }
@@ -213,7 +258,7 @@ Status FileStore::ReadFile(const std::string& path, uint64_t max_bytes,
   contents->resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < contents->size()) {
-    ssize_t n = read(fd.get(), contents->data() + done, contents->size() - done);
+    ssize_t n = read(fd, contents->data() + done, contents->size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus(path, errno);
     if (n == 0) break;  // the file shrank while we read it
@@ -257,10 +302,6 @@ void FileStore::StatFiles(const std::string& dir,
     return;
   }
   ScopedFd fd(raw_fd);
-  struct open_how how;
-  std::memset(&how, 0, sizeof(how));
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   for (size_t i = 0; i < names.size(); ++i) {
     std::string path = dir + "/" + names[i];
     if (!IsCleanPath(names[i]) || names[i].empty()) {
@@ -268,8 +309,7 @@ void FileStore::StatFiles(const std::string& dir,
       continue;
     }
     // O_PATH with O_NOFOLLOW describes a final symlink instead of failing.
-    int entry = static_cast<int>(
-        syscall(SYS_openat2, fd.get(), names[i].c_str(), &how, sizeof(how)));
+    int entry = OpenBelow(fd.get(), names[i], O_PATH);
     if (entry < 0) {
       (*statuses)[i] = ErrnoStatus(path, errno);
       continue;

@@ -56,9 +56,12 @@ std::string TagsDir(std::string_view repository) {
 std::string TagDir(std::string_view repository, std::string_view tag) {
   return Join(TagsDir(repository), tag);
 }
+std::string TagCurrentLinkName(std::string_view tag) {
+  return Join(Join(tag, "current"), kLinkFile);
+}
 std::string TagCurrentLinkPath(std::string_view repository,
                                std::string_view tag) {
-  return Join(Join(TagDir(repository, tag), "current"), kLinkFile);
+  return Join(TagsDir(repository), TagCurrentLinkName(tag));
 }
 std::string TagIndexDir(std::string_view repository, std::string_view tag) {
   return Join(TagDir(repository, tag), "index");

@@ -49,6 +49,8 @@ std::string TagsDir(std::string_view repository);
 std::string TagDir(std::string_view repository, std::string_view tag);
 std::string TagCurrentLinkPath(std::string_view repository,
                                std::string_view tag);
+// "<tag>/current/link": the current link relative to TagsDir().
+std::string TagCurrentLinkName(std::string_view tag);
 std::string TagIndexDir(std::string_view repository, std::string_view tag);
 std::string TagIndexAlgorithmDir(std::string_view repository,
                                  std::string_view tag,

@@ -86,20 +86,37 @@ Status Registry::ListRepositoriesUnder(
   return Status::OK();
 }
 
-LinkInfo Registry::ReadLink(const std::string& path) const {
+// Turns a link file's bytes (or the error reading it) into a LinkInfo.
+LinkInfo Registry::ToLink(const std::string& path, FileContents file) const {
   LinkInfo link;
   link.path = store_->Describe(path);
-  std::string content;
-  FileInfo info;
-  link.status = store_->ReadFile(path, kMaxLinkBytes, &content, &info);
+  link.status = std::move(file.status);
   if (!link.status.ok()) return link;
-  link.mtime_ns = info.mtime_ns;
-  if (!Digest::ParseLink(content, &link.target)) {
+  link.mtime_ns = file.info.mtime_ns;
+  if (!Digest::ParseLink(file.contents, &link.target)) {
     link.status = Status::Corruption(
-        link.path, content.empty() ? "link file is empty"
-                                   : "link file does not hold a digest");
+        link.path, file.contents.empty() ? "link file is empty"
+                                         : "link file does not hold a digest");
   }
   return link;
+}
+
+LinkInfo Registry::ReadLink(const std::string& path) const {
+  FileContents file;
+  file.status = store_->ReadFile(path, kMaxLinkBytes, &file.contents, &file.info);
+  return ToLink(path, std::move(file));
+}
+
+std::vector<LinkInfo> Registry::ReadLinks(
+    const std::string& dir, const std::vector<std::string>& names) const {
+  std::vector<FileContents> files;
+  store_->ReadFiles(dir, names, kMaxLinkBytes, &files);
+  std::vector<LinkInfo> links;
+  links.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    links.push_back(ToLink(layout::Join(dir, names[i]), std::move(files[i])));
+  }
+  return links;
 }
 
 Status Registry::ScanRepository(const std::string& name,
@@ -131,19 +148,25 @@ Status Registry::ScanRevisions(const std::string& name,
     std::vector<DirEntry> revisions;
     s = ListOrEmpty(store_, dir, &revisions);
     if (!s.ok()) return s;
+    std::vector<std::string> hexes;
+    std::vector<std::string> names;  // "<hex>/link"
     for (const DirEntry& revision : revisions) {
       if (IsTemporary(revision.name)) continue;
-      std::string revision_dir = layout::Join(dir, revision.name);
       if (revision.type != EntryType::kDirectory) {
         info->problems.push_back(Unexpected(
-            *this, revision_dir, "not a revision directory: skipped"));
+            *this, layout::Join(dir, revision.name),
+            "not a revision directory: skipped"));
         continue;
       }
-      LinkInfo link = ReadLink(layout::Join(revision_dir, layout::kLinkFile));
+      hexes.push_back(revision.name);
+      names.push_back(layout::Join(revision.name, layout::kLinkFile));
+    }
+    std::vector<LinkInfo> links = ReadLinks(dir, names);
+    for (size_t i = 0; i < links.size(); ++i) {
       // The directory name stands for the revision even when the link is
       // damaged: a malformed link must not hide its manifest.
-      Digest::FromParts(algorithm.name, revision.name, &link.named);
-      info->revisions.push_back(std::move(link));
+      Digest::FromParts(algorithm.name, hexes[i], &links[i].named);
+      info->revisions.push_back(std::move(links[i]));
     }
   }
   return Status::OK();
@@ -153,6 +176,8 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
   std::vector<DirEntry> tags;
   Status s = ListOrEmpty(store_, layout::TagsDir(name), &tags);
   if (!s.ok()) return s;
+  std::vector<std::string> tag_names;
+  std::vector<std::string> link_names;  // "<tag>/current/link"
   for (const DirEntry& tag : tags) {
     if (IsTemporary(tag.name)) continue;
     if (tag.type != EntryType::kDirectory) {
@@ -161,10 +186,12 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
                      "not a tag directory: skipped"));
       continue;
     }
-    TagInfo tag_info;
-    tag_info.name = tag.name;
-    tag_info.current = ReadLink(layout::TagCurrentLinkPath(name, tag.name));
-    info->tags.push_back(std::move(tag_info));
+    tag_names.push_back(tag.name);
+    link_names.push_back(layout::TagCurrentLinkName(tag.name));
+  }
+  std::vector<LinkInfo> links = ReadLinks(layout::TagsDir(name), link_names);
+  for (size_t i = 0; i < links.size(); ++i) {
+    info->tags.push_back(TagInfo{tag_names[i], std::move(links[i])});
   }
   return Status::OK();
 }

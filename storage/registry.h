@@ -177,7 +177,11 @@ class Registry {
   Status ScanRevisions(const std::string& name, RepositoryInfo* info) const;
   Status ScanTags(const std::string& name, RepositoryInfo* info) const;
   void ScanLayers(const std::string& name, RepositoryInfo* info) const;
+  LinkInfo ToLink(const std::string& path, FileContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
+  // Reads the link files `names` (relative to `dir`) in one batch.
+  std::vector<LinkInfo> ReadLinks(const std::string& dir,
+                                  const std::vector<std::string>& names) const;
 
   Store* store_;
 };

@@ -37,6 +37,13 @@ struct FileInfo {
   int64_t mtime_ns = 0;  // modification time, ns since the epoch
 };
 
+// One file's outcome in a ReadFiles batch.
+struct FileContents {
+  Status status;
+  std::string contents;
+  FileInfo info;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -54,6 +61,14 @@ class Store {
   // (permissions, EIO, a symlink, a directory).
   virtual Status ReadFile(const std::string& path, uint64_t max_bytes,
                           std::string* contents, FileInfo* info) = 0;
+
+  // ReadFile for several paths below directory `dir` at once (relative
+  // paths such as "<hex>/link"), opening `dir` once: a repository's links
+  // are read this way. (*files)[i] belongs to names[i].
+  virtual void ReadFiles(const std::string& dir,
+                         const std::vector<std::string>& names,
+                         uint64_t max_bytes,
+                         std::vector<FileContents>* files) = 0;
 
   // Describes `path` itself (a symlink is described, not followed).
   // NotFound if it does not exist.
@@ -112,6 +127,10 @@ class StoreWrapper : public Store {
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override {
     return target_->ReadFile(path, max_bytes, contents, info);
+  }
+  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes, std::vector<FileContents>* files) override {
+    target_->ReadFiles(dir, names, max_bytes, files);
   }
   Status Stat(const std::string& path, FileInfo* info) override {
     return target_->Stat(path, info);
