@@ -1,6 +1,7 @@
 #include "gc/retention.h"
 
 #include <algorithm>
+#include <functional>
 #include <regex>
 
 namespace regsweep::gc {

@@ -1,5 +1,6 @@
 #include "testutil/test_store.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,6 +164,17 @@ Digest TestStore::PushReferrer(const std::string& repo, const Digest& subject,
 void TestStore::Age(const std::string& relative, int64_t seconds_ago) {
   auto when = fs::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
   fs::last_write_time(Path(relative), when);
+}
+
+void TestStore::SetTagPushTime(const std::string& repo, const std::string& tag,
+                               int64_t unix_seconds) {
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = static_cast<time_t>(unix_seconds);
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  std::string path = Path(layout::TagCurrentLinkPath(repo, tag));
+  if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    throw std::runtime_error("utimensat " + path);
+  }
 }
 
 void TestStore::AgeEverything(int64_t seconds_ago) {

@@ -53,6 +53,10 @@ class TestStore {
   void RemovePath(const std::string& relative);
   // Sets the modification time of `relative` to `seconds_ago` before now.
   void Age(const std::string& relative, int64_t seconds_ago);
+  // Sets the tag's push time (the modification time of its current link)
+  // to `unix_seconds` since the epoch.
+  void SetTagPushTime(const std::string& repo, const std::string& tag,
+                      int64_t unix_seconds);
   // Ages every file in the store by `seconds_ago` (so grace does not apply).
   void AgeEverything(int64_t seconds_ago);
 

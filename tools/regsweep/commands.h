@@ -18,6 +18,8 @@ enum ExitCode { kExitOk = 0, kExitProblems = 1, kExitUsage = 2, kExitRefused = 3
 int GcCommand(const std::vector<std::string>& args);
 int GarbageCollectCommand(const std::vector<std::string>& args);
 int IndexCommand(const std::vector<std::string>& args);
+int TagCommand(const std::vector<std::string>& args);
+int RetainCommand(const std::vector<std::string>& args);
 
 }  // namespace regsweep::cli
 

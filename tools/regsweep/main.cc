@@ -24,6 +24,12 @@ constexpr char kUsage[] =
     "                      arguments, same output lines\n"
     "  index stats|referrers --index DIR\n"
     "                      query the reference index a gc --index wrote\n"
+    "  tag ls STORE [REPO] list tags: digest, push time, size\n"
+    "  tag rm STORE REPO:TAG...\n"
+    "                      remove exactly these tags (no manifest, no other\n"
+    "                      tag); gc --delete-untagged then frees the space\n"
+    "  retain STORE        remove the tags a retention policy does not keep\n"
+    "                      (--keep-last N, --keep-tag REGEX, --older-than D)\n"
     "\n"
     "Run `regsweep <command> --help` for a command's options.\n"
     "\n"
@@ -46,6 +52,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "gc") return regsweep::cli::GcCommand(args);
   if (command == "index") return regsweep::cli::IndexCommand(args);
+  if (command == "tag") return regsweep::cli::TagCommand(args);
+  if (command == "retain") return regsweep::cli::RetainCommand(args);
   if (command == "garbage-collect") {
     return regsweep::cli::GarbageCollectCommand(args);
   }

@@ -50,6 +50,8 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
   std::printf("  problems            %zu\n", r.problems.size());
   std::printf("  time               ");
   for (const auto& [name, seconds] : r.phases) {
+    // The delete_* steps are in the JSON report; the summary stays short.
+    if (name.rfind("delete_", 0) == 0) continue;
     std::printf(" %s %.3fs", name.c_str(), seconds);
   }
   std::printf("\n");

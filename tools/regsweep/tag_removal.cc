@@ -1,0 +1,337 @@
+#include "tools/regsweep/tag_removal.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "gc/collector.h"
+#include "gc/report.h"
+#include "storage/layout.h"
+#include "storage/registry.h"
+#include "tools/regsweep/commands.h"
+#include "tools/regsweep/output.h"
+#include "tools/regsweep/progress_line.h"
+#include "util/duration.h"
+#include "util/json_writer.h"
+
+namespace po = boost::program_options;
+
+namespace regsweep::cli {
+namespace {
+
+constexpr size_t kProblemsShown = 20;
+
+// The store as it will be once some tags are gone: their directories are
+// left out of listings and cannot be read. A dry run collects over this
+// view, so it reports what removing the tags would really reclaim.
+class WithoutTagsStore : public storage::StoreWrapper {
+ public:
+  WithoutTagsStore(storage::Store* target,
+                   const std::vector<gc::TagEntry>& tags)
+      : StoreWrapper(target) {
+    for (const gc::TagEntry& t : tags) {
+      hidden_.emplace(storage::layout::TagsDir(t.repository), t.tag);
+      hidden_dirs_.insert(storage::layout::TagDir(t.repository, t.tag));
+    }
+  }
+
+  Status ListDirectory(const std::string& path,
+                       std::vector<storage::DirEntry>* entries) override {
+    if (Hidden(path)) return Gone(path);
+    Status s = StoreWrapper::ListDirectory(path, entries);
+    if (!s.ok()) return s;
+    std::erase_if(*entries, [&](const storage::DirEntry& e) {
+      return hidden_.count({path, e.name}) > 0;
+    });
+    return s;
+  }
+  Status ReadFile(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, storage::FileInfo* info) override {
+    if (Hidden(path)) return Gone(path);
+    return StoreWrapper::ReadFile(path, max_bytes, contents, info);
+  }
+  Status Stat(const std::string& path, storage::FileInfo* info) override {
+    if (Hidden(path)) return Gone(path);
+    return StoreWrapper::Stat(path, info);
+  }
+
+ private:
+  // True for a hidden tag directory and everything below it.
+  bool Hidden(const std::string& path) const {
+    for (const std::string& dir : hidden_dirs_) {
+      if (path.starts_with(dir) &&
+          (path.size() == dir.size() || path[dir.size()] == '/')) {
+        return true;
+      }
+    }
+    return false;
+  }
+  Status Gone(const std::string& path) const {
+    return Status::NotFound(Describe(path), "no such file");
+  }
+
+  std::set<std::pair<std::string, std::string>> hidden_;  // tags dir, name
+  std::set<std::string> hidden_dirs_;
+};
+
+std::string Describe(const gc::TagEntry& t) {
+  std::string what = t.link.ok() ? t.digest.str()
+                                 : "current link unreadable";
+  return t.repository + ":" + t.tag + " (" + what + ", pushed " +
+         FormatPushTime(t.pushed_ns) + ")";
+}
+
+void AddTag(JsonWriter* w, const gc::TagEntry& t) {
+  w->BeginObject();
+  w->Field("repository", t.repository);
+  w->Field("tag", t.tag);
+  w->Key("digest");
+  if (t.digest.valid()) {
+    w->String(t.digest.str());
+  } else {
+    w->Null();
+  }
+  w->Key("pushed");
+  if (t.pushed_ns != 0) {
+    w->String(FormatPushTime(t.pushed_ns));
+  } else {
+    w->Null();
+  }
+  w->EndObject();
+}
+
+std::string RemovalJson(bool dry_run, const std::vector<gc::TagEntry>& removed,
+                        const std::vector<std::string>& errors,
+                        const std::vector<gc::Problem>& problems,
+                        const gc::GcReport* gc_report) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("dry_run");
+  w.Bool(dry_run);
+  w.Key("removed");
+  w.BeginArray();
+  for (const gc::TagEntry& t : removed) AddTag(&w, t);
+  w.EndArray();
+  w.Key("errors");
+  w.BeginArray();
+  for (const std::string& e : errors) w.String(e);
+  w.EndArray();
+  w.Key("problems");
+  w.BeginArray();
+  for (const gc::Problem& p : problems) {
+    w.BeginObject();
+    w.Field("kind", gc::ProblemKindName(p.kind));
+    w.Field("path", p.path);
+    w.Field("repository", p.repository);
+    w.Field("detail", p.detail);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("gc");
+  if (gc_report == nullptr) w.Null();
+  w.EndObject();
+  std::string json = w.str();
+  if (gc_report != nullptr) {
+    // The gc report is a complete JSON document of its own: splice it in
+    // as the value of "gc" (the writer has just closed the object).
+    std::string gc_json = gc::ReportToJson(*gc_report);
+    while (!gc_json.empty() && gc_json.back() == '\n') gc_json.pop_back();
+    json.pop_back();
+    json += gc_json + "}";
+  }
+  return json + "\n";
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return Status::OK();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::IOError(path, "cannot write the JSON report");
+  return Status::OK();
+}
+
+// Runs the delete-untagged collection; returns its exit code.
+int CollectAfter(const std::string& root, storage::Store* store,
+                 const std::vector<gc::TagEntry>& removed,
+                 const RemovalFlags& flags, const gc::GcOptions& options,
+                 bool print, gc::GcReport* report) {
+  std::optional<WithoutTagsStore> view;
+  if (options.dry_run) view.emplace(store, removed);
+  gc::GcProgress progress;
+  Status s;
+  {
+    ProgressLine line(&progress, !flags.quiet);
+    s = gc::RunGc(view ? &*view : store, options, &progress, report);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  PrintProblems(*report, flags.quiet ? 0 : kProblemsShown);
+  if (print) PrintSummary(root, *report);
+  if (!report->fatal.empty()) return kExitRefused;
+  if (!report->problems.empty() || !report->sweep.errors.empty()) {
+    return kExitProblems;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRemovalFlags(po::options_description* desc, RemovalFlags* flags) {
+  desc->add_options()
+      ("dry-run,d", po::bool_switch(&flags->dry_run),
+       "say what would be removed; remove nothing")
+      ("then-gc", po::bool_switch(&flags->then_gc),
+       "then collect (gc --delete-untagged): free what no tag reaches any "
+       "more (with --dry-run: say what that would free)")
+      ("grace", po::value(&flags->grace)->default_value("1h"),
+       "--then-gc: never delete a blob or revision changed within this long")
+      ("jobs,j", po::value(&flags->jobs)->default_value(0),
+       "--then-gc: worker threads (0: max(16, 2 per core))")
+      ("json", po::value(&flags->json_path),
+       "write a JSON report to this file (- for stdout)")
+      ("quiet,q", po::bool_switch(&flags->quiet),
+       "print nothing but errors");
+}
+
+bool MakeGcOptions(const RemovalFlags& flags, gc::GcOptions* options) {
+  options->dry_run = flags.dry_run;
+  options->delete_untagged = true;
+  options->jobs = flags.jobs;
+  if (!ParseDuration(flags.grace, &options->grace_ns)) {
+    std::fprintf(stderr,
+                 "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "
+                 "1h, 1h30m, 2d)\n",
+                 flags.grace.c_str());
+    return false;
+  }
+  if (flags.jobs < 0) {
+    std::fprintf(stderr, "regsweep: --jobs must be 0 or more\n");
+    return false;
+  }
+  return true;
+}
+
+int UsageError(const std::string& message, const po::options_description& desc,
+               const char* synopsis) {
+  std::fprintf(stderr, "regsweep: %s\n\nusage: %s\n", message.c_str(),
+               synopsis);
+  std::cerr << desc;
+  return kExitUsage;
+}
+
+bool ParseSubcommandArgs(const std::vector<std::string>& args,
+                         const po::options_description& desc,
+                         const po::options_description& hidden,
+                         const po::positional_options_description& positional,
+                         const char* synopsis, po::variables_map* vm,
+                         int* exit_code) {
+  po::options_description all;
+  all.add(desc).add(hidden);
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(all)
+                  .positional(positional)
+                  .run(),
+              *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    *exit_code = UsageError(e.what(), desc, synopsis);
+    return false;
+  }
+  if (vm->count("help")) {
+    std::printf("usage: %s\n", synopsis);
+    std::cout << desc;
+    *exit_code = kExitOk;
+    return false;
+  }
+  return true;
+}
+
+std::string FormatPushTime(int64_t ns) {
+  if (ns == 0) return "unknown";
+  time_t seconds = static_cast<time_t>(ns / 1000000000LL);
+  if (ns < 0 && ns % 1000000000LL != 0) --seconds;  // round down
+  struct tm tm;
+  if (gmtime_r(&seconds, &tm) == nullptr) return "unknown";
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+void PrintTagProblems(const std::vector<gc::Problem>& problems) {
+  for (const gc::Problem& p : problems) {
+    std::fprintf(stderr, "warning: %s: %s%s%s\n",
+                 std::string(gc::ProblemKindName(p.kind)).c_str(),
+                 p.path.c_str(), p.path.empty() ? "" : ": ", p.detail.c_str());
+  }
+}
+
+int RemoveTagsAndReport(const std::string& root, storage::Store* store,
+                        const TagSelection& selection,
+                        const RemovalFlags& flags,
+                        const gc::GcOptions& gc_options) {
+  // The log lines are the command's output; when the JSON goes to stdout
+  // they move to stderr so that stdout stays one JSON document.
+  const bool json_to_stdout = flags.json_path == "-";
+  FILE* log = json_to_stdout ? stderr : stdout;
+  storage::Registry registry(store);
+  std::vector<gc::TagEntry> removed;
+  std::vector<std::string> errors = selection.errors;
+  for (const gc::TagEntry& t : selection.tags) {
+    Status s = flags.dry_run ? Status::OK()
+                             : registry.RemoveTag(t.repository, t.tag);
+    if (!s.ok()) {
+      errors.push_back(t.repository + ":" + t.tag + ": " + s.ToString());
+      std::fprintf(stderr, "error: cannot remove tag %s:%s: %s\n",
+                   t.repository.c_str(), t.tag.c_str(), s.ToString().c_str());
+      continue;
+    }
+    // Every removal is logged, even with --quiet: it is the audit trail.
+    std::fprintf(log, "%s tag %s\n", flags.dry_run ? "would remove" : "removed",
+                 Describe(t).c_str());
+    removed.push_back(t);
+  }
+  std::fflush(log);
+  if (!flags.quiet) {
+    std::fprintf(log, "%zu tag%s %s\n", removed.size(),
+                 removed.size() == 1 ? "" : "s",
+                 flags.dry_run ? "would be removed" : "removed");
+  }
+
+  int exit_code = (errors.empty() && selection.problems.empty())
+                      ? kExitOk
+                      : kExitProblems;
+  gc::GcReport report;
+  bool collected = false;
+  if (flags.then_gc) {
+    std::fflush(log);
+    int gc_exit = CollectAfter(root, store, removed, flags, gc_options,
+                               !flags.quiet && !json_to_stdout, &report);
+    collected = gc_exit != kExitUsage;
+    exit_code = std::max(exit_code, gc_exit);
+  }
+  if (!flags.json_path.empty()) {
+    Status s = WriteText(flags.json_path,
+                         RemovalJson(flags.dry_run, removed, errors,
+                                     selection.problems,
+                                     collected ? &report : nullptr));
+    if (!s.ok()) {
+      std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+      exit_code = std::max(exit_code, static_cast<int>(kExitProblems));
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace regsweep::cli
