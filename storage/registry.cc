@@ -10,8 +10,13 @@ namespace {
 // Link files hold "sha256:<hex>"; anything much larger is not a link.
 constexpr uint64_t kMaxLinkBytes = 4096;
 
-bool IsTemporary(const std::string& name) {
-  return name.size() >= 4 && name.compare(name.size() - 4, 4, ".tmp") == 0;
+// A temporary file (a "*.tmp" regular file, say from an interrupted copy)
+// is ignored. Only files: "build.tmp" is a valid tag and "app.tmp" a valid
+// repository name, and skipping such a directory would lose what it holds.
+bool IsTemporaryFile(const DirEntry& entry) {
+  const std::string& name = entry.name;
+  return entry.type != EntryType::kDirectory && name.size() >= 4 &&
+         name.compare(name.size() - 4, 4, ".tmp") == 0;
 }
 
 StoreProblem Unexpected(const Registry& registry, const std::string& path,
@@ -67,7 +72,7 @@ Status Registry::ListRepositoriesUnder(
   for (const DirEntry& entry : entries) {
     if (entry.name == layout::kManifestsDir || entry.name == layout::kLayersDir) {
       is_repository = true;
-    } else if (entry.name.front() == '_' || IsTemporary(entry.name)) {
+    } else if (entry.name.front() == '_' || IsTemporaryFile(entry)) {
       continue;  // _uploads, and names distribution never gives a repository
     } else if (entry.type == EntryType::kDirectory) {
       children.push_back(entry.name);
@@ -151,7 +156,7 @@ Status Registry::ScanRevisions(const std::string& name,
     std::vector<std::string> hexes;
     std::vector<std::string> names;  // "<hex>/link"
     for (const DirEntry& revision : revisions) {
-      if (IsTemporary(revision.name)) continue;
+      if (IsTemporaryFile(revision)) continue;
       if (revision.type != EntryType::kDirectory) {
         info->problems.push_back(Unexpected(
             *this, layout::Join(dir, revision.name),
@@ -179,7 +184,7 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
   std::vector<std::string> tag_names;
   std::vector<std::string> link_names;  // "<tag>/current/link"
   for (const DirEntry& tag : tags) {
-    if (IsTemporary(tag.name)) continue;
+    if (IsTemporaryFile(tag)) continue;
     if (tag.type != EntryType::kDirectory) {
       info->problems.push_back(
           Unexpected(*this, layout::TagDir(name, tag.name),
@@ -268,7 +273,7 @@ Status Registry::ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
     for (const DirEntry& entry : entries) {
       if (entry.type == EntryType::kDirectory && entry.name.size() == 2) {
         prefixes->push_back(BlobPrefix{algorithm.name, entry.name});
-      } else if (!IsTemporary(entry.name)) {
+      } else if (!IsTemporaryFile(entry)) {
         problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
                                        "not a blob prefix directory: skipped"));
       }
@@ -292,7 +297,7 @@ Status Registry::ListBlobs(const BlobPrefix& prefix,
         Digest::FromParts(prefix.algorithm, entry.name, &digest) &&
         digest.hex().substr(0, 2) == prefix.prefix) {
       digests->push_back(std::move(digest));
-    } else if (!IsTemporary(entry.name)) {
+    } else if (!IsTemporaryFile(entry)) {
       problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
                                      "not a blob directory: skipped"));
     }
@@ -521,6 +526,159 @@ Status Registry::RemoveTag(const std::string& repository,
   Status s = CheckTagNames(repository, tag);
   if (!s.ok()) return s;
   return store_->RemoveTree(layout::TagDir(repository, tag));
+}
+
+
+// Audit.
+
+namespace {
+
+// Parses RFC 3339 ("2024-06-24T10:00:00Z", "2024-06-24T10:00:00.5+02:00"),
+// as distribution writes the startedat file, into ns since the epoch.
+bool ParseRfc3339(std::string_view text, int64_t* ns) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  auto digits = [&](size_t pos, size_t count, int* out) {
+    if (pos + count > text.size()) return false;
+    int value = 0;
+    for (size_t i = pos; i < pos + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      value = value * 10 + (text[i] - '0');
+    }
+    *out = value;
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, &year) || text.size() < 20 || text[4] != '-' ||
+      !digits(5, 2, &month) || text[7] != '-' || !digits(8, 2, &day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
+      !digits(11, 2, &hour) || text[13] != ':' || !digits(14, 2, &minute) ||
+      text[16] != ':' || !digits(17, 2, &second)) {
+    return false;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return false;
+  }
+  size_t pos = 19;
+  int64_t fraction_ns = 0;
+  if (text[pos] == '.') {
+    int64_t scale = 100000000;
+    ++pos;
+    size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      fraction_ns += (text[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return false;
+  }
+  int64_t offset_s = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, &oh) || pos + 3 >= text.size() ||
+        text[pos + 3] != ':' || !digits(pos + 4, 2, &om)) {
+      return false;
+    }
+    offset_s = (oh * 3600 + om * 60) * (text[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != text.size()) return false;
+  // Days from the civil date (proleptic Gregorian), without time zones.
+  int y = year - (month <= 2 ? 1 : 0);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  *ns = seconds * 1000000000LL + fraction_ns;
+  return true;
+}
+
+// _uploads/<id>/startedat: when the upload started (layout.h has no name
+// for it yet). A few dozen bytes.
+constexpr std::string_view kStartedAtFile = "startedat";
+constexpr uint64_t kMaxStartedAtBytes = 256;
+
+}  // namespace
+
+LinkInfo Registry::ReadRevisionLink(const std::string& repository,
+                                    const Digest& digest) const {
+  LinkInfo link = ReadLink(layout::RevisionLinkPath(repository, digest));
+  link.named = digest;
+  return link;
+}
+
+LinkInfo Registry::ReadLayerLink(const std::string& repository,
+                                 const Digest& digest) const {
+  LinkInfo link = ReadLink(layout::LayerLinkPath(repository, digest));
+  link.named = digest;
+  return link;
+}
+
+Status Registry::ListUploads(const std::string& repository,
+                             std::vector<UploadInfo>* uploads,
+                             std::vector<StoreProblem>* problems) const {
+  uploads->clear();
+  const std::string dir = layout::UploadsDir(repository);
+  std::vector<DirEntry> entries;
+  Status s = ListOrEmpty(store_, dir, &entries);
+  if (!s.ok()) return s;
+  for (const DirEntry& entry : entries) {
+    const std::string upload_dir = layout::Join(dir, entry.name);
+    if (entry.type != EntryType::kDirectory) {
+      problems->push_back(
+          Unexpected(*this, upload_dir, "not an upload directory: skipped"));
+      continue;
+    }
+    UploadInfo upload;
+    upload.id = entry.name;
+    upload.path = store_->Describe(upload_dir);
+    std::string started;
+    if (store_->ReadFile(layout::Join(upload_dir, kStartedAtFile),
+                         kMaxStartedAtBytes, &started, nullptr)
+            .ok() &&
+        ParseRfc3339(started, &upload.started_ns)) {
+      upload.started_from_file = true;
+    } else {
+      FileInfo info;
+      if (store_->Stat(upload_dir, &info).ok()) upload.started_ns = info.mtime_ns;
+    }
+    FileInfo data;
+    if (store_->Stat(layout::Join(upload_dir, layout::kDataFile), &data).ok() &&
+        data.type == EntryType::kFile) {
+      upload.bytes = data.size;
+    }
+    uploads->push_back(std::move(upload));
+  }
+  std::sort(uploads->begin(), uploads->end(),
+            [](const UploadInfo& a, const UploadInfo& b) { return a.id < b.id; });
+  return Status::OK();
+}
+
+Status Registry::ReadBlobChunks(
+    const Digest& digest, size_t chunk_bytes,
+    const std::function<Status(std::string_view)>& sink,
+    uint64_t* size) const {
+  std::string data;
+  Status s = store_->ReadFile(layout::BlobDataPath(digest), UINT64_MAX, &data,
+                              nullptr);
+  *size = data.size();
+  if (!s.ok()) return s;
+  if (chunk_bytes == 0) chunk_bytes = data.size();
+  std::string_view rest(data);
+  do {
+    std::string_view piece = rest.substr(0, chunk_bytes);
+    rest.remove_prefix(piece.size());
+    s = sink(piece);
+  } while (s.ok() && !rest.empty());
+  return s;
 }
 
 }  // namespace regsweep::storage

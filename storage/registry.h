@@ -13,6 +13,7 @@
 #define REGSWEEP_STORAGE_REGISTRY_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,18 @@ struct BlobInfo {
   bool has_data = false;  // blobs/.../<hex>/data exists
   uint64_t size = 0;      // size of data
   int64_t mtime_ns = 0;   // modification time of data (or of the directory)
+};
+
+// An upload in progress: repositories/<repo>/_uploads/<id>/.
+struct UploadInfo {
+  std::string id;
+  std::string path;        // its directory, as Store::Describe gives it
+  // When it started: the RFC 3339 time in its startedat file, or, when that
+  // is missing or unreadable (started_from_file false), the directory's
+  // modification time.
+  int64_t started_ns = 0;
+  bool started_from_file = false;
+  uint64_t bytes = 0;  // size of its data file so far (0: none yet)
 };
 
 class Registry {
@@ -169,6 +182,36 @@ class Registry {
   std::string Describe(const std::string& path) const {
     return store_->Describe(path);
   }
+
+  // Audit (regsweep audit, why).
+
+  // Reads one revision link, _manifests/revisions/<alg>/<hex>/link, or one
+  // layer link, _layers/<alg>/<hex>/link, as ScanRepository reads links:
+  // `named` is `digest`; the status is NotFound when the link file does not
+  // exist, Corruption when its content is not a digest, IOError when it
+  // cannot be read.
+  LinkInfo ReadRevisionLink(const std::string& repository,
+                            const Digest& digest) const;
+  LinkInfo ReadLayerLink(const std::string& repository,
+                         const Digest& digest) const;
+
+  // Lists the repository's uploads in progress (_uploads/<id>/), with when
+  // each started and how many bytes it holds. A missing _uploads directory
+  // is no uploads; an entry that is not a directory goes to `problems`.
+  // Non-OK when _uploads exists but cannot be listed.
+  Status ListUploads(const std::string& repository,
+                     std::vector<UploadInfo>* uploads,
+                     std::vector<StoreProblem>* problems) const;
+
+  // Reads a blob's data and hands it to `sink` in order, in pieces of at
+  // most `chunk_bytes`; stops early, returning what `sink` returned, when
+  // that is not OK. *size gets the data's size. NotFound when the blob has
+  // no data file. Memory: the Store interface has no ranged read yet, so
+  // today the whole blob is held while it is handed over; the contract
+  // (pieces, in order) stays when Store gains one.
+  Status ReadBlobChunks(const Digest& digest, size_t chunk_bytes,
+                        const std::function<Status(std::string_view)>& sink,
+                        uint64_t* size) const;
 
  private:
   Status ListRepositoriesUnder(const std::string& relative,

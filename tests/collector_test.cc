@@ -464,3 +464,37 @@ TEST(CollectorIndexTest, MarkRecordsEdgesAndTagsThatCanBeQueriedAfterReopen) {
 
 }  // namespace
 }  // namespace regsweep
+
+namespace regsweep {
+namespace {
+
+// "*.tmp" files are ignored, but a tag or repository may be named so.
+TEST(CollectorTmpNamesTest, TagsAndRepositoriesNamedTmpAreKept) {
+  testing::TestStore s;
+  std::vector<Digest> tagged, repo_blobs;
+  Digest image = s.PushImage("app", {"tagged layer"}, &tagged);
+  s.PutTag("app", "build.tmp", image);
+  s.PushImage("app.tmp", {"repo layer"}, &repo_blobs);
+  s.WriteFile(storage::layout::TagsDir("app") + "/stray.tmp", "x");
+  gc::GcOptions options;
+  options.grace_ns = 0;
+  options.dry_run = true;
+  options.delete_untagged = true;
+  std::unique_ptr<storage::Store> store;
+  ASSERT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
+  gc::GcReport report;
+  ASSERT_TRUE(gc::RunGc(store.get(), options, nullptr, &report).ok());
+  EXPECT_EQ(report.repositories, 2u);
+  EXPECT_TRUE(report.problems.empty());
+  for (const auto& m : report.manifests_eligible) {
+    EXPECT_NE(m.digest, image) << "the tag build.tmp was not seen";
+  }
+  options.delete_untagged = false;
+  ASSERT_TRUE(gc::RunGc(store.get(), options, nullptr, &report).ok());
+  for (const auto& b : report.sweep.blobs_eligible) {
+    EXPECT_NE(b.digest, repo_blobs[1]) << "the repository app.tmp was not seen";
+  }
+}
+
+}  // namespace
+}  // namespace regsweep
