@@ -148,7 +148,13 @@ int GcCommand(const std::vector<std::string>& args) {
       "regsweep gc (STORE | --config CONFIG) [options]\n\n"
       "Marks every blob a manifest references and deletes the rest.\n"
       "STORE is the storage root, the directory that contains docker/.\n"
-      "Stop the registry (or make it read-only) during a real run.\n";
+      "Stop the registry (or make it read-only) during a real run.\n\n"
+      "examples:\n"
+      "  regsweep gc /var/lib/registry --dry-run\n"
+      "  regsweep gc /var/lib/registry -m --json /var/log/regsweep.json\n\n"
+      "exit codes: 0 done; 1 done, problems reported (or a deletion failed:\n"
+      "rerun); 2 bad usage or not a registry store; 3 sweep refused, nothing\n"
+      "deleted (an error could hide a reference; the message names the file)\n";
   RunFlags flags;
   std::string store;
   std::string config;
