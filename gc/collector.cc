@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "gc/mark.h"
 #include "index/ref_index.h"
+#include "storage/layout.h"
 #include "storage/registry.h"
 
 namespace regsweep::gc {
@@ -29,6 +31,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 void FillFromMark(MarkResult* mark, GcReport* report) {
   report->repositories = mark->repositories;
+  report->repositories_reread = mark->repositories_reread;
   report->manifests_read = mark->manifests_read;
   report->blobs_marked = mark->marked.size();
   for (const ManifestToDelete& m : mark->manifests_to_delete) {
@@ -63,7 +66,8 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
 
   auto start = std::chrono::steady_clock::now();
   MarkResult mark;
-  Mark(registry, options, index, progress, &mark);
+  Mark(registry, options, index, report->pass == "incremental", progress,
+       &mark);
   report->phases.emplace_back("mark", SecondsSince(start));
   FillFromMark(&mark, report);
 
@@ -77,11 +81,75 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   Sweep(registry, sweep_options, mark, progress, &sweep);
   FillFromSweep(&sweep, report);
   if (index != nullptr && report->fatal.empty()) {
-    s = index->SetMeta("pass_state", "complete");
+    s = index->Flush();  // the pass's writes first, then the mark that says so
+    if (s.ok()) s = index->SetMeta("last_pass", report->pass);
+    if (s.ok()) s = index->SetMeta("last_pass_time", std::to_string(options.now_ns));
+    if (s.ok()) s = index->SetMeta("pass_state", "complete");
     if (s.ok()) s = index->Flush();
     if (!s.ok()) report->sweep.errors.push_back(s);
   }
   return Status::OK();
+}
+
+// "<root>:<device>:<inode>" of the store's docker/registry/v2 directory.
+std::string StoreIdentity(storage::Store* store) {
+  storage::FileInfo info;
+  if (!store->Stat(storage::layout::V2Root(), &info).ok()) return "";
+  return store->Describe("") + ":" + std::to_string(info.device) + ":" +
+         std::to_string(info.inode);
+}
+
+// Opens the index; a damaged one, or one of another format, is moved aside
+// and replaced by a new one (the pass is then full). Another process holding
+// the index is an error.
+Status OpenIndex(const std::string& dir, std::unique_ptr<index::RefIndex>* index,
+                 GcReport* report) {
+  Status s = index::RefIndex::Open(dir, index);
+  if (s.ok()) return s;
+  if (s.message().find("lock") != std::string::npos) {
+    return Status::IOError(dir, "the index is in use by another regsweep "
+                                "process: " + s.message());
+  }
+  std::string aside = dir + ".broken-" + std::to_string(NowNs() / 1000000000);
+  if (std::rename(dir.c_str(), aside.c_str()) != 0) return s;
+  report->warnings.push_back("index " + dir + " could not be used (" +
+                             s.message() + "); moved it to " + aside +
+                             " and started a new one: this pass is full");
+  return index::RefIndex::Open(dir, index);
+}
+
+// Decides whether this pass may reuse the index (report->pass) and marks
+// the index as being written.
+Status PrepareIndex(storage::Store* store, const GcOptions& options,
+                    index::RefIndex* index, GcReport* report) {
+  std::string identity = StoreIdentity(store);
+  std::string stored_identity, state;
+  Status s = index->GetMeta("store_identity", &stored_identity);
+  bool known = s.ok();
+  if (!s.ok() && !s.IsNotFound()) return s;
+  s = index->GetMeta("pass_state", &state);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  report->pass = "full";
+  if (known && stored_identity != identity) {
+    report->warnings.push_back("the index belongs to another store (" +
+                               stored_identity + "); starting it over: this "
+                               "pass is full");
+    std::vector<std::string> names;
+    s = index->ListRepositories(&names);
+    for (size_t i = 0; s.ok() && i < names.size(); ++i) {
+      s = index->DeleteRepository(names[i]);
+    }
+    if (!s.ok()) return s;
+  } else if (known && state == "running") {
+    report->warnings.push_back("the previous pass with this index did not "
+                               "finish: this pass is full");
+  } else if (known && state == "complete" && !options.full) {
+    report->pass = "incremental";
+  }
+  s = index->SetMeta("pass_state", "running");
+  if (s.ok()) s = index->SetMeta("store_identity", identity);
+  if (s.ok()) s = index->Flush();
+  return s;
 }
 
 }  // namespace
@@ -92,10 +160,10 @@ Status RunGc(storage::Store* store, const GcOptions& options,
   if (report->options.now_ns == 0) report->options.now_ns = NowNs();
 
   std::unique_ptr<index::RefIndex> index;
+  report->pass = "full";
   if (!options.index_dir.empty()) {
-    Status s = index::RefIndex::Open(options.index_dir, &index);
-    if (!s.ok()) return s;
-    s = index->SetMeta("pass_state", "running");
+    Status s = OpenIndex(options.index_dir, &index, report);
+    if (s.ok()) s = PrepareIndex(store, options, index.get(), report);
     if (!s.ok()) return s;
   }
 

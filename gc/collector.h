@@ -25,13 +25,20 @@ struct ManifestEligible {
 
 struct GcReport {
   GcOptions options;
+  // "full", or "incremental" when repositories unchanged since the last
+  // complete pass with the same index were taken from it.
+  std::string pass = "full";
   uint64_t repositories = 0;
+  uint64_t repositories_reread = 0;
   uint64_t manifests_read = 0;
   uint64_t blobs_marked = 0;
   std::vector<ManifestEligible> manifests_eligible;
   SweepResult sweep;  // eligible blobs, what was deleted, failed deletions
   std::vector<Problem> problems;  // from the mark and the sweep
   std::vector<std::string> fatal;  // non-empty: nothing was deleted
+  // Said to the operator, no effect on what is deleted (an index that could
+  // not be reused, say).
+  std::vector<std::string> warnings;
   std::vector<std::pair<std::string, double>> phases;  // name, seconds
 };
 

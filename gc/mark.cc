@@ -32,6 +32,7 @@ struct RepositoryOutcome {
   RepositoryLayers layers;
   std::vector<Status> fatal;
   uint64_t manifests_read = 0;
+  bool reread = true;  // false: marked from the index's snapshot
 };
 
 Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
@@ -50,9 +51,12 @@ class RepositoryMarker {
         marked_(marked),
         out_(out) {}
 
-  void Run(const std::string& name, index::RefIndex* index);
+  // With `reuse_index`, takes the manifests from `index` when the
+  // repository has not changed since it was stored there.
+  void Run(const std::string& name, index::RefIndex* index, bool reuse_index);
 
  private:
+  bool TryReuse(index::RefIndex* index, uint64_t fingerprint);
   void AddRevisions();
   void AddRevision(const Digest& digest, int64_t mtime_ns);
   void ReadManifests();
@@ -65,7 +69,7 @@ class RepositoryMarker {
   void MarkChildOutsideRevisions(const Digest& child,
                                  std::unordered_set<Digest>* visited);
   void CollectDeletions();
-  void WriteIndex(index::RefIndex* index);
+  void WriteIndex(index::RefIndex* index, uint64_t fingerprint);
   void ReportParse(const ManifestNode& node);
   bool IsRecent(int64_t mtime_ns) const {
     return options_.grace_ns > 0 && mtime_ns > now_ns_ - options_.grace_ns;
@@ -81,9 +85,13 @@ class RepositoryMarker {
   storage::RepositoryInfo info_;
   std::vector<ManifestNode> nodes_;  // one per revision
   std::unordered_map<Digest, size_t> node_of_;
+  // The mark depended on something outside the repository's own manifests
+  // (see gc/repository_snapshot.h): never reuse its snapshot.
+  bool volatile_ = false;
 };
 
-void RepositoryMarker::Run(const std::string& name, index::RefIndex* index) {
+void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
+                           bool reuse_index) {
   Status s = registry_.ScanRepository(name, &info_);
   for (storage::StoreProblem& problem : info_.problems) {
     out_->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
@@ -97,7 +105,9 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index) {
   out_->layers.repository = name;
   out_->layers.layers = std::move(info_.layers);
   AddRevisions();
-  ReadManifests();
+  uint64_t fingerprint = ScanFingerprint(info_);
+  out_->reread = !(reuse_index && TryReuse(index, fingerprint));
+  if (out_->reread) ReadManifests();
   if (!out_->fatal.empty()) return;
   if (options_.delete_untagged) {
     ChooseKeptUntagged();
@@ -106,7 +116,26 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index) {
   }
   MarkKept();
   CollectDeletions();
-  if (index != nullptr) WriteIndex(index);
+  if (index != nullptr && out_->reread) WriteIndex(index, fingerprint);
+}
+
+bool RepositoryMarker::TryReuse(index::RefIndex* index, uint64_t fingerprint) {
+  index::RepositorySnapshot snapshot;
+  if (!index->GetRepository(info_.name, &snapshot).ok() ||
+      snapshot.fingerprint != fingerprint) {
+    return false;
+  }
+  std::unordered_map<Digest, const index::ManifestRecord*> records;
+  for (const index::ManifestRecord& record : snapshot.manifests) {
+    records.emplace(record.digest, &record);
+  }
+  if (records.size() != nodes_.size()) return false;
+  for (ManifestNode& node : nodes_) {
+    auto it = records.find(node.digest);
+    if (it == records.end()) return false;
+    node.parsed = FromRecord(*it->second);
+  }
+  return true;
 }
 
 void RepositoryMarker::AddRevision(const Digest& digest, int64_t mtime_ns) {
@@ -166,6 +195,7 @@ void RepositoryMarker::ReadManifests() {
       ++out_->manifests_read;
       ReportParse(node);
     } else if (node.read_status.IsNotFound()) {
+      volatile_ = true;  // the blob may appear later, from another repository
       out_->problems.push_back(MakeProblem(
           ProblemKind::kMissingManifest, node.read_status.message(),
           info_.name, node.digest.str(),
@@ -180,6 +210,7 @@ void RepositoryMarker::ReadManifests() {
 
 void RepositoryMarker::ReportParse(const ManifestNode& node) {
   if (node.parsed.problem.empty()) return;
+  volatile_ = true;  // re-read and report it on every pass
   // A well-formed manifest of a media type we do not know is no damage (new
   // artifact types appear all the time): its digests are all kept, and
   // nothing needs reporting.
@@ -303,6 +334,7 @@ void RepositoryMarker::MarkManifest(const Digest& digest,
 void RepositoryMarker::MarkChildOutsideRevisions(
     const Digest& child, std::unordered_set<Digest>* visited) {
   if (visited->count(child)) return;
+  volatile_ = true;  // depends on a blob no revision of ours holds
   std::string bytes;
   Status s = registry_.ReadManifestBlob(child, &bytes);
   if (s.IsNotFound()) {
@@ -332,20 +364,14 @@ void RepositoryMarker::CollectDeletions() {
   }
 }
 
-void RepositoryMarker::WriteIndex(index::RefIndex* index) {
+void RepositoryMarker::WriteIndex(index::RefIndex* index,
+                                  uint64_t fingerprint) {
   index::RepositorySnapshot snapshot;
   snapshot.name = info_.name;
+  snapshot.fingerprint = volatile_ ? kVolatileFingerprint : fingerprint;
   for (const ManifestNode& node : nodes_) {
     if (!node.read_status.ok()) continue;
-    index::ManifestRecord record;
-    record.digest = node.digest;
-    record.media_type = node.parsed.media_type;
-    record.kind = static_cast<uint8_t>(node.parsed.kind);
-    for (const Reference& ref : node.parsed.references) {
-      record.edges.push_back(
-          index::EdgeRecord{ref.digest, static_cast<uint8_t>(ref.role)});
-    }
-    snapshot.manifests.push_back(std::move(record));
+    snapshot.manifests.push_back(ToRecord(node.digest, node.parsed));
   }
   for (const storage::TagInfo& tag : info_.tags) {
     if (!tag.current.status.ok()) continue;
@@ -356,10 +382,25 @@ void RepositoryMarker::WriteIndex(index::RefIndex* index) {
   if (!s.ok()) Fatal(s);
 }
 
+// Removes from the index the repositories the store no longer has.
+void ForgetVanished(const std::vector<std::string>& names,
+                    index::RefIndex* index, MarkResult* result) {
+  std::vector<std::string> known;
+  Status s = index->ListRepositories(&known);
+  for (const std::string& name : known) {
+    if (!s.ok()) break;
+    if (!std::binary_search(names.begin(), names.end(), name)) {
+      s = index->DeleteRepository(name);
+    }
+  }
+  if (!s.ok()) result->fatal.push_back(s);
+}
+
 }  // namespace
 
 void Mark(const storage::Registry& registry, const GcOptions& options,
-          index::RefIndex* index, GcProgress* progress, MarkResult* result) {
+          index::RefIndex* index, bool reuse_index, GcProgress* progress,
+          MarkResult* result) {
   std::vector<std::string> names;
   std::vector<storage::StoreProblem> listing_problems;
   Status s = registry.ListRepositories(&names, &listing_problems);
@@ -378,13 +419,15 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
     RepositoryMarker marker(registry, options, options.now_ns, &result->marked,
                             &outcomes[i]);
-    marker.Run(names[i], index);
+    marker.Run(names[i], index, reuse_index);
     if (progress != nullptr) ++progress->done;
   });
   result->marked.Seal();
   result->repositories = names.size();
+  if (index != nullptr) ForgetVanished(names, index, result);
   for (RepositoryOutcome& outcome : outcomes) {
     result->manifests_read += outcome.manifests_read;
+    if (outcome.reread) ++result->repositories_reread;
     std::move(outcome.problems.begin(), outcome.problems.end(),
               std::back_inserter(result->problems));
     std::move(outcome.deletions.begin(), outcome.deletions.end(),

@@ -17,12 +17,14 @@
 #ifndef REGSWEEP_GC_MARK_H_
 #define REGSWEEP_GC_MARK_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "gc/mark_set.h"
 #include "gc/options.h"
 #include "gc/problem.h"
+#include "gc/repository_snapshot.h"  // how edges are stored in the index
 #include "index/ref_index.h"
 #include "storage/registry.h"
 #include "util/status.h"
@@ -49,13 +51,19 @@ struct MarkResult {
   std::vector<Problem> problems;
   std::vector<Status> fatal;  // non-empty: nothing may be deleted
   uint64_t repositories = 0;
+  uint64_t repositories_reread = 0;  // not taken from the index
   uint64_t manifests_read = 0;
 };
 
 // Marks `registry`. When `index` is not null, every repository's manifests,
-// edges and tags are written to it. `progress` may be null.
+// edges and tags are written to it; with `reuse_index` (an incremental
+// pass), a repository whose scan fingerprint matches its snapshot in the
+// index is marked from the snapshot instead of re-reading its manifests
+// (see gc/repository_snapshot.h), and repositories no longer in the store
+// leave the index. `progress` may be null.
 void Mark(const storage::Registry& registry, const GcOptions& options,
-          index::RefIndex* index, GcProgress* progress, MarkResult* result);
+          index::RefIndex* index, bool reuse_index, GcProgress* progress,
+          MarkResult* result);
 
 }  // namespace regsweep::gc
 

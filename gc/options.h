@@ -22,7 +22,11 @@ struct GcOptions {
   // the work waits on I/O.
   int jobs = 0;
   // Where the persistent reference index lives; empty: no index is written.
+  // An index from an earlier complete pass over the same store makes the
+  // pass incremental: unchanged repositories are not re-read.
   std::string index_dir;
+  // Re-read everything even when the index could be reused.
+  bool full = false;
   // The time grace is measured from, ns since the epoch; 0 means now.
   int64_t now_ns = 0;
 };

@@ -49,7 +49,9 @@ std::string ReportToJson(const GcReport& r) {
   w.Field("mode", r.options.delete_untagged ? "delete-untagged" : "default");
   w.Key("dry_run");
   w.Bool(r.options.dry_run);
+  w.Field("pass", r.pass);
   w.FieldUint("repositories", r.repositories);
+  w.FieldUint("repositories_reread", r.repositories_reread);
   w.FieldUint("manifests_read", r.manifests_read);
   w.FieldUint("blobs_marked", r.blobs_marked);
   WriteEligible(&w, r);
@@ -69,6 +71,8 @@ std::string ReportToJson(const GcReport& r) {
   }
   w.Key("fatal_errors");
   WriteStrings(&w, r.fatal);
+  w.Key("warnings");
+  WriteStrings(&w, r.warnings);
   w.Key("errors");
   w.BeginArray();
   for (const Status& e : r.sweep.errors) w.String(e.ToString());

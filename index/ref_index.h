@@ -32,7 +32,10 @@
 namespace regsweep::index {
 
 // One manifest -> reference edge. `role` is a small integer chosen by the
-// caller (gc::ReferenceRole); the index stores it and gives it back.
+// caller; the index stores it and gives it back. gc::Mark stores a
+// gc::ReferenceRole with flag bits: 0x80 for a descriptor that lists `urls`
+// (a foreign layer), 0x40 for a referrer's subject (see
+// gc/repository_snapshot.h).
 struct EdgeRecord {
   Digest child;
   uint8_t role = 0;

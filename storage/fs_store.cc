@@ -48,6 +48,8 @@ FileInfo InfoFromStat(const struct stat& st) {
   info.type = TypeFromMode(st.st_mode);
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  info.device = static_cast<uint64_t>(st.st_dev);
+  info.inode = static_cast<uint64_t>(st.st_ino);
   return info;
 }
 

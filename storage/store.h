@@ -35,6 +35,10 @@ struct FileInfo {
   EntryType type = EntryType::kOther;
   uint64_t size = 0;
   int64_t mtime_ns = 0;  // modification time, ns since the epoch
+  // Which file this is (device and inode on a filesystem): tells one store
+  // from another even when they are reached by the same path.
+  uint64_t device = 0;
+  uint64_t inode = 0;
 };
 
 // One file's outcome in a ReadFiles batch.

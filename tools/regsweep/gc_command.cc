@@ -25,6 +25,7 @@ struct RunFlags {
   bool dry_run = false;
   bool delete_untagged = false;
   bool quiet = false;
+  bool full = false;
   std::string grace = "1h";
   int jobs = 0;
   std::string index_dir;
@@ -44,7 +45,10 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
       ("jobs,j", po::value(&flags->jobs)->default_value(0),
        "worker threads (0: max(16, 2 per core); the work is mostly I/O)")
       ("index", po::value(&flags->index_dir),
-       "keep the reference index (RocksDB) in this directory")
+       "keep the reference index (RocksDB) in this directory; a later pass "
+       "with the same index re-reads only repositories that changed")
+      ("full", po::bool_switch(&flags->full),
+       "re-read every repository even when the index could be reused")
       ("json", po::value(&flags->json_path),
        "write a JSON report to this file (- for stdout)")
       ("quiet,q", po::bool_switch(&flags->quiet),
@@ -89,6 +93,7 @@ bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
   options->delete_untagged = flags.delete_untagged;
   options->jobs = flags.jobs;
   options->index_dir = flags.index_dir;
+  options->full = flags.full;
   if (!ParseDuration(flags.grace, &options->grace_ns)) {
     std::fprintf(stderr,
                  "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "

@@ -1,6 +1,7 @@
 // `regsweep index stats|referrers --index DIR`: query a reference index
 // that an earlier `gc --index DIR` wrote.
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
 #include "index/ref_index.h"
@@ -50,9 +51,18 @@ bool ParseIndexArgs(const std::vector<std::string>& args, IndexArgs* out) {
 int Stats(index::RefIndex* idx, bool json) {
   index::IndexStats stats;
   Status s = idx->Stats(&stats);
-  std::string pass_state;
+  std::string pass_state, last_pass, last_time;
   if (s.ok() && !idx->GetMeta("pass_state", &pass_state).ok()) {
     pass_state = "none";
+  }
+  if (!idx->GetMeta("last_pass", &last_pass).ok()) last_pass = "none";
+  if (idx->GetMeta("last_pass_time", &last_time).ok() && !last_time.empty()) {
+    time_t seconds = static_cast<time_t>(std::stoll(last_time) / 1000000000);
+    char text[32];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+    last_time = text;
+  } else {
+    last_time = "never";
   }
   if (!s.ok()) {
     std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
@@ -65,17 +75,20 @@ int Stats(index::RefIndex* idx, bool json) {
     w.FieldUint("manifests", stats.manifests);
     w.FieldUint("edges", stats.edges);
     w.FieldUint("tags", stats.tags);
-    w.Field("last_pass", pass_state);
+    w.Field("pass_state", pass_state);
+    w.Field("last_pass", last_pass);
+    w.Field("last_pass_time", last_time);
     w.EndObject();
     std::puts(w.str().c_str());
     return kExitOk;
   }
   std::printf("repositories  %llu\nmanifests     %llu\nedges         %llu\n"
-              "tags          %llu\nlast pass     %s\n",
+              "tags          %llu\nstate         %s\nlast pass     %s at %s\n",
               static_cast<unsigned long long>(stats.repositories),
               static_cast<unsigned long long>(stats.manifests),
               static_cast<unsigned long long>(stats.edges),
-              static_cast<unsigned long long>(stats.tags), pass_state.c_str());
+              static_cast<unsigned long long>(stats.tags), pass_state.c_str(),
+              last_pass.c_str(), last_time.c_str());
   return kExitOk;
 }
 

@@ -26,8 +26,13 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
   std::printf("regsweep gc %s (%s%s)\n", store.c_str(),
               r.options.delete_untagged ? "delete-untagged" : "default mode",
               dry ? ", dry run" : "");
-  std::printf("  repositories        %llu\n",
+  std::printf("  repositories        %llu",
               static_cast<unsigned long long>(r.repositories));
+  if (r.pass == "incremental") {
+    std::printf(" (incremental pass: %llu re-read)",
+                static_cast<unsigned long long>(r.repositories_reread));
+  }
+  std::printf("\n");
   std::printf("  manifests read      %llu\n",
               static_cast<unsigned long long>(r.manifests_read));
   std::printf("  blobs marked        %llu\n",
@@ -87,6 +92,9 @@ void PrintProblems(const gc::GcReport& r, size_t limit) {
                  std::string(gc::ProblemKindName(p.kind)).c_str(),
                  p.path.empty() ? "" : p.path.c_str(),
                  p.path.empty() ? "" : ": ", p.detail.c_str());
+  }
+  for (const std::string& w : r.warnings) {
+    std::fprintf(stderr, "warning: %s\n", w.c_str());
   }
   for (const Status& e : r.sweep.errors) {
     std::fprintf(stderr, "error: %s (rerun to finish)\n", e.ToString().c_str());
