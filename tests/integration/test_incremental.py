@@ -266,6 +266,28 @@ def main():
                 t.check(not b and not m, f"round {round_no}: a real incremental run "
                         "leaves nothing a full pass would delete", (b, m))
                 killed_before = False
+        # An index from another store, or a damaged one: a full pass, a
+        # warning, and the same answer.
+        other = os.path.join(work, "other")
+        shutil.copytree(root, other, symlinks=True)
+        moved = gc(args.regsweep, other, "--dry-run", "--index", index)
+        reference = gc(args.regsweep, other, "--dry-run", "--full")
+        t.check(moved["pass"] == "full" and any("another store" in w for w in moved["warnings"]),
+                "an index from another store gives a full pass with a warning", moved["warnings"])
+        t.check(eligible(moved) == eligible(reference), "... and the same answer")
+        damaged = os.path.join(work, "damaged")
+        os.makedirs(damaged)
+        with open(os.path.join(damaged, "CURRENT"), "w") as f:
+            f.write("garbage")
+        broken = gc(args.regsweep, root, "--dry-run", "--index", damaged)
+        t.check(broken["pass"] == "full" and any("could not be used" in w for w in broken["warnings"]),
+                "a damaged index gives a full pass with a warning", broken["warnings"])
+        t.check(eligible(broken) == eligible(gc(args.regsweep, root, "--dry-run", "--full")),
+                "... and the same answer")
+        again = gc(args.regsweep, root, "--dry-run", "--index", damaged)
+        t.check(again["pass"] == "incremental" and again["repositories_reread"] == 0,
+                "the new index serves the next pass, which re-reads nothing unchanged",
+                (again["pass"], again["repositories_reread"]))
     except Exception:  # noqa: BLE001
         t.crash("test_incremental")
         import traceback
