@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -93,6 +94,9 @@ class FileStore final : public Store {
                   std::string* contents, FileInfo* info) override;
   void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
                  uint64_t max_bytes, std::vector<FileContents>* files) override;
+  Status ReadFileRange(const std::string& path, uint64_t offset,
+                       uint64_t length, std::string* contents,
+                       FileInfo* info) override;
   Status Stat(const std::string& path, FileInfo* info) override;
   void StatFiles(const std::string& dir, const std::vector<std::string>& names,
                  std::vector<FileInfo>* infos,
@@ -261,6 +265,39 @@ Status FileStore::ReadOpened(int fd, const std::string& path,
   size_t done = 0;
   while (done < contents->size()) {
     ssize_t n = read(fd, contents->data() + done, contents->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(path, errno);
+    if (n == 0) break;  // the file shrank while we read it
+    done += static_cast<size_t>(n);
+  }
+  contents->resize(done);
+  return Status::OK();
+}
+
+Status FileStore::ReadFileRange(const std::string& path, uint64_t offset,
+                                uint64_t length, std::string* contents,
+                                FileInfo* info) {
+  contents->clear();
+  if (!IsCleanPath(path) || path.empty()) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  int raw_fd = OpenBeneath(path, O_RDONLY);
+  if (raw_fd < 0) return ErrnoStatus(path, errno);
+  ScopedFd fd(raw_fd);
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return ErrnoStatus(path, errno);
+  if (!S_ISREG(st.st_mode)) {
+    return Status::IOError(Describe(path), "not a regular file");
+  }
+  if (info != nullptr) *info = InfoFromStat(st);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (offset >= size) return Status::OK();
+  contents->resize(static_cast<size_t>(std::min(length, size - offset)));
+  size_t done = 0;
+  while (done < contents->size()) {
+    ssize_t n = pread(fd.get(), contents->data() + done,
+                      contents->size() - done,
+                      static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus(path, errno);
     if (n == 0) break;  // the file shrank while we read it

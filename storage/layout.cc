@@ -97,5 +97,21 @@ std::string LayerLinkPath(std::string_view repository, const Digest& digest) {
 std::string UploadsDir(std::string_view repository) {
   return Join(RepositoryDir(repository), kUploadsDir);
 }
+std::string UploadDir(std::string_view repository, std::string_view id) {
+  return Join(UploadsDir(repository), id);
+}
+std::string UploadDataPath(std::string_view repository, std::string_view id) {
+  return Join(UploadDir(repository, id), kDataFile);
+}
+std::string UploadStartedAtPath(std::string_view repository,
+                                std::string_view id) {
+  return Join(UploadDir(repository, id), "startedat");
+}
+std::string UploadHashStatePath(std::string_view repository,
+                                std::string_view id, std::string_view algorithm,
+                                uint64_t offset) {
+  return Join(Join(Join(UploadDir(repository, id), "hashstates"), algorithm),
+              std::to_string(offset));
+}
 
 }  // namespace regsweep::storage::layout

@@ -13,6 +13,7 @@
 #ifndef REGSWEEP_STORAGE_LAYOUT_H_
 #define REGSWEEP_STORAGE_LAYOUT_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -65,6 +66,17 @@ std::string LayerAlgorithmDir(std::string_view repository,
 std::string LayerLinkDir(std::string_view repository, const Digest& digest);
 std::string LayerLinkPath(std::string_view repository, const Digest& digest);
 std::string UploadsDir(std::string_view repository);
+// An upload in progress, as the registry keeps it from its start (POST) to
+// its commit (PUT): <repo>/_uploads/<id>/ holding `data` (the bytes so
+// far), `startedat` (RFC 3339 start time) and
+// hashstates/<alg>/<offset> (the hash state after `offset` bytes).
+std::string UploadDir(std::string_view repository, std::string_view id);
+std::string UploadDataPath(std::string_view repository, std::string_view id);
+std::string UploadStartedAtPath(std::string_view repository,
+                                std::string_view id);
+std::string UploadHashStatePath(std::string_view repository,
+                                std::string_view id, std::string_view algorithm,
+                                uint64_t offset);
 
 // Joins two relative paths with one '/'.
 std::string Join(std::string_view a, std::string_view b);

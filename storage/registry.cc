@@ -601,9 +601,7 @@ bool ParseRfc3339(std::string_view text, int64_t* ns) {
   return true;
 }
 
-// _uploads/<id>/startedat: when the upload started (layout.h has no name
-// for it yet). A few dozen bytes.
-constexpr std::string_view kStartedAtFile = "startedat";
+// _uploads/<id>/startedat holds a few dozen bytes.
 constexpr uint64_t kMaxStartedAtBytes = 256;
 
 }  // namespace
@@ -626,32 +624,32 @@ Status Registry::ListUploads(const std::string& repository,
                              std::vector<UploadInfo>* uploads,
                              std::vector<StoreProblem>* problems) const {
   uploads->clear();
-  const std::string dir = layout::UploadsDir(repository);
   std::vector<DirEntry> entries;
-  Status s = ListOrEmpty(store_, dir, &entries);
+  Status s = ListOrEmpty(store_, layout::UploadsDir(repository), &entries);
   if (!s.ok()) return s;
   for (const DirEntry& entry : entries) {
-    const std::string upload_dir = layout::Join(dir, entry.name);
+    const std::string dir = layout::UploadDir(repository, entry.name);
     if (entry.type != EntryType::kDirectory) {
       problems->push_back(
-          Unexpected(*this, upload_dir, "not an upload directory: skipped"));
+          Unexpected(*this, dir, "not an upload directory: skipped"));
       continue;
     }
     UploadInfo upload;
     upload.id = entry.name;
-    upload.path = store_->Describe(upload_dir);
+    upload.path = store_->Describe(dir);
     std::string started;
-    if (store_->ReadFile(layout::Join(upload_dir, kStartedAtFile),
+    if (store_->ReadFile(layout::UploadStartedAtPath(repository, entry.name),
                          kMaxStartedAtBytes, &started, nullptr)
             .ok() &&
         ParseRfc3339(started, &upload.started_ns)) {
       upload.started_from_file = true;
     } else {
       FileInfo info;
-      if (store_->Stat(upload_dir, &info).ok()) upload.started_ns = info.mtime_ns;
+      if (store_->Stat(dir, &info).ok()) upload.started_ns = info.mtime_ns;
     }
     FileInfo data;
-    if (store_->Stat(layout::Join(upload_dir, layout::kDataFile), &data).ok() &&
+    if (store_->Stat(layout::UploadDataPath(repository, entry.name), &data)
+            .ok() &&
         data.type == EntryType::kFile) {
       upload.bytes = data.size;
     }
@@ -666,19 +664,20 @@ Status Registry::ReadBlobChunks(
     const Digest& digest, size_t chunk_bytes,
     const std::function<Status(std::string_view)>& sink,
     uint64_t* size) const {
-  std::string data;
-  Status s = store_->ReadFile(layout::BlobDataPath(digest), UINT64_MAX, &data,
-                              nullptr);
-  *size = data.size();
-  if (!s.ok()) return s;
-  if (chunk_bytes == 0) chunk_bytes = data.size();
-  std::string_view rest(data);
-  do {
-    std::string_view piece = rest.substr(0, chunk_bytes);
-    rest.remove_prefix(piece.size());
+  const std::string path = layout::BlobDataPath(digest);
+  if (chunk_bytes == 0) chunk_bytes = 1 << 20;
+  std::string piece;
+  FileInfo info;
+  *size = 0;
+  while (true) {
+    Status s = store_->ReadFileRange(path, *size, chunk_bytes, &piece,
+                                     *size == 0 ? &info : nullptr);
+    if (!s.ok()) return s;
+    if (piece.empty()) return Status::OK();
+    *size += piece.size();
     s = sink(piece);
-  } while (s.ok() && !rest.empty());
-  return s;
+    if (!s.ok() || *size >= info.size) return s;
+  }
 }
 
 }  // namespace regsweep::storage

@@ -205,10 +205,8 @@ class Registry {
 
   // Reads a blob's data and hands it to `sink` in order, in pieces of at
   // most `chunk_bytes`; stops early, returning what `sink` returned, when
-  // that is not OK. *size gets the data's size. NotFound when the blob has
-  // no data file. Memory: the Store interface has no ranged read yet, so
-  // today the whole blob is held while it is handed over; the contract
-  // (pieces, in order) stays when Store gains one.
+  // that is not OK. *size gets the number of bytes handed over. NotFound
+  // when the blob has no data file. Memory: one piece.
   Status ReadBlobChunks(const Digest& digest, size_t chunk_bytes,
                         const std::function<Status(std::string_view)>& sink,
                         uint64_t* size) const;

@@ -20,6 +20,9 @@ int GarbageCollectCommand(const std::vector<std::string>& args);
 int IndexCommand(const std::vector<std::string>& args);
 int TagCommand(const std::vector<std::string>& args);
 int RetainCommand(const std::vector<std::string>& args);
+int AuditCommand(const std::vector<std::string>& args);
+int WhyCommand(const std::vector<std::string>& args);
+int DuCommand(const std::vector<std::string>& args);
 
 }  // namespace regsweep::cli
 

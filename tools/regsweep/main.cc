@@ -30,6 +30,13 @@ constexpr char kUsage[] =
     "                      tag); gc --delete-untagged then frees the space\n"
     "  retain STORE        remove the tags a retention policy does not keep\n"
     "                      (--keep-last N, --keep-tag REGEX, --older-than D)\n"
+    "  audit STORE         check the store: orphaned blobs, missing manifests\n"
+    "                      and blobs, malformed links, stale uploads, ...\n"
+    "                      (--verify-digests: corrupt blobs too)\n"
+    "  why STORE DIGEST    every chain (tag -> index -> manifest) that keeps\n"
+    "                      a blob, or since when nothing does\n"
+    "  du STORE            space per repository, unique and shared, and\n"
+    "                      what gc would reclaim\n"
     "\n"
     "Run `regsweep <command> --help` for a command's options.\n"
     "\n"
@@ -54,6 +61,9 @@ int main(int argc, char** argv) {
   if (command == "index") return regsweep::cli::IndexCommand(args);
   if (command == "tag") return regsweep::cli::TagCommand(args);
   if (command == "retain") return regsweep::cli::RetainCommand(args);
+  if (command == "audit") return regsweep::cli::AuditCommand(args);
+  if (command == "why") return regsweep::cli::WhyCommand(args);
+  if (command == "du") return regsweep::cli::DuCommand(args);
   if (command == "garbage-collect") {
     return regsweep::cli::GarbageCollectCommand(args);
   }

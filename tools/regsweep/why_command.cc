@@ -1,0 +1,182 @@
+// `regsweep why STORE DIGEST`: every chain of references that keeps a blob,
+// or that nothing does and gc would delete it.
+#include <boost/program_options.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "gc/finding.h"
+#include "gc/why.h"
+#include "storage/store.h"
+#include "tools/regsweep/commands.h"
+#include "tools/regsweep/output.h"
+#include "tools/regsweep/progress_line.h"
+#include "util/duration.h"
+
+namespace po = boost::program_options;
+
+namespace regsweep::cli {
+namespace {
+
+constexpr char kSynopsis[] =
+    "regsweep why STORE DIGEST [--index DIR] [--json FILE]\n\n"
+    "Prints every chain that keeps DIGEST (repository:tag -> index ->\n"
+    "manifest -> blob), or says that nothing does and gc would delete it.\n"
+    "With --index DIR holding a complete pass (gc/audit/du --index DIR), it\n"
+    "answers from that index without marking again (--refresh: mark again).\n"
+    "Exit code 0: kept; 1: not kept (or not in the store); 2: bad usage.\n";
+
+struct WhyFlags {
+  std::string store;
+  std::string digest;
+  std::string json_path;
+  std::string grace = "1h";
+  gc::WhyOptions options;
+};
+
+bool ParseWhyArgs(const std::vector<std::string>& args, WhyFlags* flags,
+                  int* exit_code) {
+  po::options_description desc("options");
+  desc.add_options()("help,h", "show this help")(
+      "store", po::value(&flags->store), "the storage root directory")(
+      "digest", po::value(&flags->digest), "the blob or manifest digest")(
+      "index", po::value(&flags->options.index_dir),
+      "answer from (or mark into) the reference index in this directory")(
+      "refresh", po::bool_switch(&flags->options.refresh),
+      "mark again even when the index holds a complete pass")(
+      "json", po::value(&flags->json_path),
+      "write the answer as JSON to this file (- for stdout)")(
+      "grace", po::value(&flags->grace)->default_value("1h"),
+      "gc's grace period, to tell whether gc would delete it now")(
+      "jobs,j", po::value(&flags->options.jobs)->default_value(0),
+      "threads (0: max(16, 2 per core))");
+  po::positional_options_description positional;
+  positional.add("store", 1).add("digest", 1);
+  po::variables_map vm;
+  std::string problem;
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(desc)
+                  .positional(positional)
+                  .run(),
+              vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    problem = e.what();
+  }
+  if (problem.empty() && vm.count("help")) {
+    std::printf("usage: %s", kSynopsis);
+    std::cout << desc;
+    *exit_code = kExitOk;
+    return false;
+  }
+  Digest digest;
+  if (problem.empty() && (flags->store.empty() || flags->digest.empty())) {
+    problem = "STORE and DIGEST are required";
+  } else if (problem.empty() && !Digest::Parse(flags->digest, &digest)) {
+    problem = "'" + flags->digest + "' is not a digest (sha256:<64 hex>)";
+  } else if (problem.empty() &&
+             !ParseDuration(flags->grace, &flags->options.grace_ns)) {
+    problem = "--grace '" + flags->grace + "' is not a duration";
+  } else if (problem.empty() && flags->options.jobs < 0) {
+    problem = "--jobs must be 0 or more";
+  }
+  if (!problem.empty()) {
+    std::fprintf(stderr, "regsweep: %s\n\nusage: %s", problem.c_str(),
+                 kSynopsis);
+    std::cerr << desc;
+    *exit_code = kExitUsage;
+    return false;
+  }
+  return true;
+}
+
+void PrintAnswer(const gc::WhyReport& r) {
+  std::string what = r.digest.str();
+  if (r.exists) {
+    what += " (" + HumanBytes(r.bytes) + ")";
+  } else if (r.dir_only) {
+    what += " (a blob directory without data)";
+  }
+  for (const std::string& warning : r.warnings) {
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  }
+  if (r.kept()) {
+    std::printf("%s is kept by %zu chain%s%s:\n", what.c_str(),
+                r.chains.size(), r.chains.size() == 1 ? "" : "s",
+                r.truncated ? " (and more, not listed)" : "");
+    for (const gc::KeepChain& chain : r.chains) {
+      std::printf("  %s\n", gc::FormatChain(chain).c_str());
+    }
+    if (!r.exists) {
+      std::printf("The blob does NOT exist: these images cannot be pulled "
+                  "(see `regsweep audit`).\n");
+    }
+    return;
+  }
+  if (!r.exists && !r.dir_only) {
+    std::printf("%s is not in this store, and no manifest references it.\n",
+                what.c_str());
+    return;
+  }
+  std::printf("%s is not referenced by any manifest.\n", what.c_str());
+  int64_t age = r.now_ns - r.mtime_ns;
+  std::printf("Unreferenced for at most %s: its data was written at %s, "
+              "and regsweep keeps no history of the manifests that referenced "
+              "it.\n",
+              gc::FormatAge(age).c_str(), gc::FormatTime(r.mtime_ns).c_str());
+  if (r.would_be_deleted()) {
+    std::printf("`regsweep gc` would delete it.\n");
+  } else if (r.warnings.empty()) {
+    std::printf("`regsweep gc` would delete it after %s, when the grace "
+                "period (%s) is over.\n",
+                gc::FormatTime(r.mtime_ns + r.grace_ns).c_str(),
+                gc::FormatAge(r.grace_ns).c_str());
+  } else {
+    std::printf("`regsweep gc` would delete nothing now (see the "
+                "warnings).\n");
+  }
+}
+
+}  // namespace
+
+int WhyCommand(const std::vector<std::string>& args) {
+  WhyFlags flags;
+  int exit_code = kExitOk;
+  if (!ParseWhyArgs(args, &flags, &exit_code)) return exit_code;
+  Digest digest;
+  Digest::Parse(flags.digest, &digest);
+  std::unique_ptr<storage::Store> store;
+  Status s = storage::OpenFileStore(flags.store, &store);
+  gc::WhyReport report;
+  gc::GcProgress progress;
+  if (s.ok()) {
+    ProgressLine line(&progress, true);
+    s = gc::ExplainDigest(store.get(), digest, flags.options, &progress,
+                          &report);
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  if (!flags.json_path.empty()) {
+    std::string json = gc::WhyToJson(report) + "\n";
+    if (flags.json_path == "-") {
+      std::fwrite(json.data(), 1, json.size(), stdout);
+    } else {
+      std::ofstream out(flags.json_path, std::ios::binary | std::ios::trunc);
+      out << json;
+      out.close();
+      if (!out) {
+        std::fprintf(stderr, "regsweep: cannot write %s\n",
+                     flags.json_path.c_str());
+      }
+    }
+  }
+  if (flags.json_path != "-") PrintAnswer(report);
+  return report.kept() ? kExitOk : kExitProblems;
+}
+
+}  // namespace regsweep::cli
