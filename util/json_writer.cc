@@ -4,6 +4,8 @@
 
 namespace regsweep {
 
+// A value right after its key continues that line; any other value is a new
+// element of the enclosing container (indented: on a line of its own).
 void JsonWriter::BeforeValue() {
   if (after_key_) {
     after_key_ = false;
@@ -12,6 +14,7 @@ void JsonWriter::BeforeValue() {
   if (!has_items_.empty()) {
     if (has_items_.back()) out_.push_back(',');
     has_items_.back() = true;
+    NewLine(has_items_.size());
   }
 }
 
@@ -22,14 +25,23 @@ void JsonWriter::Open(char c) {
 }
 
 void JsonWriter::Close(char c) {
-  out_.push_back(c);
+  const bool had_items = has_items_.back();
   has_items_.pop_back();
+  // Go writes empty containers as {} and [] even when indenting.
+  if (had_items) NewLine(has_items_.size());
+  out_.push_back(c);
+}
+
+void JsonWriter::NewLine(size_t depth) {
+  if (indent_ <= 0) return;
+  out_.push_back('\n');
+  out_.append(depth * static_cast<size_t>(indent_), ' ');
 }
 
 void JsonWriter::Key(std::string_view key) {
   BeforeValue();
   AppendEscaped(key);
-  out_.push_back(':');
+  out_ += indent_ > 0 ? ": " : ":";
   after_key_ = true;
 }
 
@@ -85,7 +97,7 @@ void JsonWriter::AppendEscaped(std::string_view s) {
         out_ += "\\t";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || (escape_html_ && (c == '<' || c == '>' || c == '&'))) {
           char buffer[8];
           std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
           out_ += buffer;

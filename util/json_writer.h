@@ -4,18 +4,34 @@
 //
 // Use: w.BeginObject(); w.Key("a"); w.Int(1); w.EndObject(); w.str().
 // Commas are inserted automatically.
+//
+// Layout: compact by default. JsonWriter(n) indents as Go's
+// json.MarshalIndent(v, "", "<n spaces>") does: one element per line, n
+// spaces per level, "key": value, empty containers as {} and []. With
+// SetEscapeHtml(true), '<', '>' and '&' in strings are written \u003c,
+// \u003e, \u0026 as Go's json.Marshal does; together these reproduce what
+// Go clients (docker, BuildKit, cosign) write, byte for byte.
+//
+// The caller emits a well-formed sequence (keys only inside objects, every
+// Begin matched by its End); the writer does not check.
 #ifndef REGSWEEP_UTIL_JSON_WRITER_H_
 #define REGSWEEP_UTIL_JSON_WRITER_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace regsweep {
 
 class JsonWriter {
  public:
+  // indent == 0: compact; otherwise spaces per nesting level.
+  explicit JsonWriter(int indent = 0) : indent_(indent) {}
+
+  void SetEscapeHtml(bool escape) { escape_html_ = escape; }
+
   void BeginObject() { Open('{'); }
   void EndObject() { Close('}'); }
   void BeginArray() { Open('['); }
@@ -33,19 +49,34 @@ class JsonWriter {
     Key(key);
     String(value);
   }
+  void FieldInt(std::string_view key, int64_t value) {
+    Key(key);
+    Int(value);
+  }
   void FieldUint(std::string_view key, uint64_t value) {
     Key(key);
     Uint(value);
   }
 
   const std::string& str() const { return out_; }
+  // Moves the text out; the writer is left empty, as if new.
+  std::string Take() {
+    std::string text = std::move(out_);
+    out_.clear();
+    has_items_.clear();
+    after_key_ = false;
+    return text;
+  }
 
  private:
   void BeforeValue();
   void Open(char c);
   void Close(char c);
+  void NewLine(size_t depth);
   void AppendEscaped(std::string_view s);
 
+  int indent_;
+  bool escape_html_ = false;
   std::string out_;
   std::vector<bool> has_items_;  // per open container
   bool after_key_ = false;

@@ -2,8 +2,11 @@
 """Integration test: the real registry serves what gen_store writes.
 
 Generates a `--sample` store, checks it on disk (blob digests, link files,
-every manifest's references linked in its repository), checks that the same
-seed gives the same store, then serves it with `docker-registry serve` and
+every manifest's references linked in its repository), checks the file times
+the sample's `--age 60` backdates (tags within the period, orphans and
+deleted manifests older than the collector's grace, a stale upload),
+checks that the same seed gives the same store (and the same times, shifted
+by the time between the runs), then serves it with `docker-registry serve` and
 checks that every tag, manifest and blob resolves and that `skopeo copy`
 pulls a single-platform tag, a multi-arch tag (with --all) and, when the
 sample has one, a schema1 tag, with correct digests.
@@ -16,6 +19,7 @@ exits non-zero when a check failed.
 """
 
 import argparse
+import calendar
 import ctypes
 import hashlib
 import json
@@ -34,6 +38,9 @@ import urllib.request
 
 V2 = os.path.join("docker", "registry", "v2")
 SEED = "11"
+AGE_DAYS = 60  # what --sample sets --age to
+DAY = 86400
+GRACE = 3600  # the collector's default grace period
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -290,15 +297,88 @@ def check_store(c, root, summary):
     return repos
 
 
+# ---------------------------------------------------------------------------
+# File times (--age)
+
+
+def mtime(path):
+    return os.lstat(path).st_mtime
+
+
+def check_age(c, root, repos, now):
+    """The times --age 60 gives: see tools/gen_store/timeline.h."""
+    tag_links = [os.path.join(root, V2, "repositories", r.name, "_manifests",
+                              "tags", t, "current", "link")
+                 for r in repos.values() for t in r.tags]
+    newest = min(now - mtime(p) for p in tag_links)
+    c.check(60 < newest < AGE_DAYS * DAY,
+            f"the newest tag link is older than a minute and within "
+            f"{AGE_DAYS} days ({newest / 60:.1f} minutes)")
+    ages = [now - mtime(p) for p in tag_links]
+    c.check(max(ages) - min(ages) > DAY,
+            "tags were last moved at different times over the period",
+            f"tag link ages {sorted(ages)}")
+
+    blobs = walk_blobs(root)
+    linked = set().union(*(r.layers | r.revisions for r in repos.values()))
+    orphans = [p for h, p in blobs.items() if "sha256:" + h not in linked]
+    young = [f"{p}: {(now - mtime(p)) / 60:.0f} minutes" for p in orphans
+             if now - mtime(p) <= GRACE]
+    c.check(orphans and not young, f"all {len(orphans)} orphan blobs are "
+            "older than the grace of 1h", "\n".join(young))
+    deleted = [os.path.join(root, V2, "repositories", r.name, "_manifests",
+                            "revisions", "sha256", d[7:])
+               for r in repos.values() for d in r.deleted_revisions]
+    young = [p for p in deleted if now - mtime(p) <= GRACE]
+    c.check(deleted and not young, f"all {len(deleted)} deleted manifests' "
+            "revision directories are older than the grace", "\n".join(young))
+
+    started = {u: mtime(os.path.join(u, "startedat"))
+               for r in repos.values() for u in r.uploads}
+    stale = [u for u, t in started.items() if now - t > 7 * DAY]
+    fresh = [u for u, t in started.items() if now - t < GRACE]
+    c.check(stale and fresh, f"of {len(started)} uploads, {len(stale)} are "
+            f"older than a week and {len(fresh)} younger than an hour",
+            "\n".join(f"{u}: {(now - t) / DAY:.2f} days"
+                      for u, t in started.items()))
+    disagree = []
+    for u, t in started.items():
+        text = read_text(os.path.join(u, "startedat"))
+        said = calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+        if abs(said - t) > 1:
+            disagree.append(f"{u}: startedat {text}, mtime {t}")
+    c.check(not disagree, "each upload's startedat says its file time",
+            "\n".join(disagree))
+
+    older = []
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, "docker")):
+        for name in dirnames + filenames:
+            if mtime(os.path.join(dirpath, name)) > mtime(dirpath):
+                older.append(f"{dirpath} is older than its {name}")
+    c.check(not older, "no directory is older than an entry in it",
+            "\n".join(older))
+
+
+def relative_times(root):
+    """{relative path: mtime} for the whole store."""
+    return {os.path.relpath(os.path.join(d, n), root):
+            os.lstat(os.path.join(d, n)).st_mtime_ns
+            for d, dirnames, filenames in os.walk(root)
+            for n in dirnames + filenames}
+
+
 def tree_fingerprint(root):
-    """{relative path: sha256 of the file, or 'dir'} for the whole store."""
+    """{relative path: sha256 of the file, or 'dir'} for the whole store.
+    Backdated uploads' startedat files hold the run's time, so they count
+    as present only."""
     result = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for d in dirnames:
             result[os.path.relpath(os.path.join(dirpath, d), root)] = "dir"
         for f in filenames:
             path = os.path.join(dirpath, f)
-            result[os.path.relpath(path, root)] = sha256_file(path)
+            result[os.path.relpath(path, root)] = \
+                "startedat" if f == "startedat" else sha256_file(path)
     return result
 
 
@@ -310,8 +390,13 @@ def check_determinism(c, gen_store, tmp, first_root):
             "the same seed gives the same set of blob digests")
     a, b = tree_fingerprint(first_root), tree_fingerprint(second)
     diff = sorted(set(a.items()) ^ set(b.items()))[:10]
-    c.check(a == b, "the same seed gives a byte-identical store",
-            "\n".join(str(d) for d in diff))
+    c.check(a == b, "the same seed gives a byte-identical store (uploads' "
+            "startedat aside)", "\n".join(str(d) for d in diff))
+    a, b = relative_times(first_root), relative_times(second)
+    shifts = {b[p] - a[p] for p in a if p in b}
+    c.check(len(shifts) == 1, "the same seed gives the same times, shifted by "
+            "the time between the runs",
+            f"{len(shifts)} different shifts: {sorted(shifts)[:10]}")
     other = os.path.join(tmp, "other-seed")
     r = subprocess.run([gen_store, "--root", other, "--sample", "--seed", "12"],
                        capture_output=True, text=True, timeout=300)
@@ -542,6 +627,7 @@ def run(c, gen_store, tmp):
     c.check({"repositories", "manifests", "blobs", "bytes", "seconds"} <= set(summary),
             f"gen_store prints a summary: {r.stdout.strip()}")
     repos = check_store(c, root, summary)
+    check_age(c, root, repos, time.time())
     check_determinism(c, gen_store, tmp, root)
 
     registry = Registry(root, tmp)

@@ -1,7 +1,6 @@
 #include "testutil/test_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <stdexcept>
 
 #include "storage/layout.h"
+#include "util/content_hash.h"
 
 namespace fs = std::filesystem;
 namespace layout = regsweep::storage::layout;
@@ -19,18 +19,7 @@ namespace layout = regsweep::storage::layout;
 namespace regsweep::testing {
 
 Digest Sha256Of(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &length, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string text;
-  for (unsigned int i = 0; i < length; ++i) {
-    text.push_back(hex[md[i] >> 4]);
-    text.push_back(hex[md[i] & 15]);
-  }
-  Digest digest;
-  Digest::FromParts("sha256", text, &digest);
-  return digest;
+  return ::regsweep::Sha256Of(bytes);
 }
 
 TestStore::TestStore() {

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <ctime>
 
-#include "tools/gen_store/json_writer.h"
 #include "tools/gen_store/random.h"
+#include "util/json_writer.h"
 
 namespace regsweep::gen_store {
 namespace {
@@ -19,6 +19,15 @@ constexpr int kBuildKitIndent = 2;
 // Salts that separate the random streams drawn from one (seed, id).
 constexpr uint64_t kLayerSalt = 0x6c61796572;   // "layer"
 constexpr uint64_t kDiffIdSalt = 0x6469666669;  // "diffi"
+
+// A writer of JSON as Go's encoding/json writes it: `indent` spaces as
+// json.MarshalIndent, or compact as json.Marshal; either way with '<', '>'
+// and '&' escaped (docker's config history holds "&&").
+JsonWriter GoJson(int indent = 0) {
+  JsonWriter w(indent);
+  w.SetEscapeHtml(true);
+  return w;
+}
 
 std::string RandomHex(Rng* rng, size_t length) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -45,11 +54,11 @@ void WriteDescriptor(JsonWriter* w, const Descriptor& d, bool docker_order) {
   w->BeginObject();
   w->Field("mediaType", d.media_type);
   if (docker_order) {
-    w->Field("size", static_cast<int64_t>(d.size));
+    w->FieldUint("size", d.size);
     w->Field("digest", d.digest.str());
   } else {
     w->Field("digest", d.digest.str());
-    w->Field("size", static_cast<int64_t>(d.size));
+    w->FieldUint("size", d.size);
   }
   if (!d.annotations.empty()) {
     w->Key("annotations");
@@ -175,7 +184,7 @@ std::string ImageConfigJson(const ConfigInput& in) {
   Rng rng(in.stream);
   const std::string created =
       Rfc3339Nanos(in.created, static_cast<uint32_t>(rng.Below(1000000000)));
-  JsonWriter w;
+  JsonWriter w = GoJson();
   w.BeginObject();
   w.Field("architecture", in.platform->architecture);
   WriteConfigSection(&w, in.repository, &rng);
@@ -216,9 +225,9 @@ std::string ImageConfigJson(const ConfigInput& in) {
 std::string ImageManifestJson(Format format, const Descriptor& config,
                               const std::vector<Descriptor>& layers) {
   const bool docker = IsDockerStyle(format);
-  JsonWriter w(docker ? kDockerIndent : kBuildKitIndent);
+  JsonWriter w = GoJson(docker ? kDockerIndent : kBuildKitIndent);
   w.BeginObject();
-  w.Field("schemaVersion", int64_t{2});
+  w.FieldInt("schemaVersion", 2);
   w.Field("mediaType", ManifestMediaType(format));
   w.Key("config");
   WriteDescriptor(&w, config, docker);
@@ -232,9 +241,9 @@ std::string ImageManifestJson(Format format, const Descriptor& config,
 
 std::string IndexJson(Format format, const std::vector<Descriptor>& children) {
   const bool docker = IsDockerStyle(format);
-  JsonWriter w(docker ? kDockerIndent : kBuildKitIndent);
+  JsonWriter w = GoJson(docker ? kDockerIndent : kBuildKitIndent);
   w.BeginObject();
-  w.Field("schemaVersion", int64_t{2});
+  w.FieldInt("schemaVersion", 2);
   w.Field("mediaType", IndexMediaType(format));
   w.Key("manifests");
   w.BeginArray();
@@ -250,9 +259,9 @@ std::string Schema1ManifestJson(const Schema1Input& in) {
   // v1 image ids chain from the base: ids[i]'s parent is ids[i-1].
   std::vector<std::string> ids;
   for (size_t i = 0; i < n; ++i) ids.push_back(RandomHex(&rng, 64));
-  JsonWriter w(kDockerIndent);
+  JsonWriter w = GoJson(kDockerIndent);
   w.BeginObject();
-  w.Field("schemaVersion", int64_t{1});
+  w.FieldInt("schemaVersion", 1);
   w.Field("name", in.repository);
   w.Field("tag", in.tag);
   w.Field("architecture", in.platform->architecture);
@@ -267,7 +276,7 @@ std::string Schema1ManifestJson(const Schema1Input& in) {
   w.Key("history");
   w.BeginArray();
   for (size_t i = n; i-- > 0;) {
-    JsonWriter v1;
+    JsonWriter v1 = GoJson();
     v1.BeginObject();
     if (i == n - 1) {
       v1.Field("architecture", in.platform->architecture);
@@ -293,9 +302,9 @@ std::string ReferrerManifestJson(std::string_view artifact_type,
                                  const Descriptor& config,
                                  const Descriptor& layer,
                                  const Descriptor& subject, int64_t created) {
-  JsonWriter w;
+  JsonWriter w = GoJson();
   w.BeginObject();
-  w.Field("schemaVersion", int64_t{2});
+  w.FieldInt("schemaVersion", 2);
   w.Field("mediaType", media_type::kOciManifest);
   w.Field("artifactType", artifact_type);
   w.Key("config");
@@ -316,7 +325,7 @@ std::string ReferrerManifestJson(std::string_view artifact_type,
 
 std::string SignaturePayloadJson(std::string_view repository,
                                  const Digest& subject) {
-  JsonWriter w;
+  JsonWriter w = GoJson();
   w.BeginObject();
   w.Key("critical");
   w.BeginObject();
@@ -347,7 +356,7 @@ std::string SignatureAnnotation(uint64_t stream) {
 std::string SbomJson(std::string_view repository, const Digest& subject,
                      int64_t created, uint64_t stream) {
   Rng rng(stream);
-  JsonWriter w;
+  JsonWriter w = GoJson();
   w.BeginObject();
   w.Field("spdxVersion", "SPDX-2.3");
   w.Field("dataLicense", "CC0-1.0");

@@ -79,10 +79,53 @@ Status DiskWriter::MakeDir(std::string_view dir) {
   return ErrnoStatus(path, errno);
 }
 
-Status DiskWriter::WriteFile(std::string_view path, std::string_view bytes) {
-  Status s = MakeDirs(Parent(path));
-  if (!s.ok()) return s;
-  const std::string p(path);
+Status DiskWriter::WriteFile(std::string_view path, std::string_view bytes,
+                             int64_t mtime) {
+  return Write(path, bytes, mtime, /*own_dir=*/false);
+}
+
+Status DiskWriter::WriteBlob(const Digest& digest, std::string_view bytes,
+                             int64_t mtime) {
+  return Write(storage::layout::BlobDataPath(digest), bytes, mtime,
+               /*own_dir=*/true);
+}
+
+Status DiskWriter::WriteLink(std::string_view link_path, const Digest& digest,
+                             int64_t mtime) {
+  return Write(link_path, digest.str(), mtime, /*own_dir=*/true);
+}
+
+void DiskWriter::NoteChange(std::string_view dir, int64_t time) {
+  if (time != kWriteTime) dir_times_.Note(dir, time);
+}
+
+Status DiskWriter::SetDirectoryTimes(uint32_t threads) {
+  return dir_times_.Apply(root_fd_, threads);
+}
+
+Status DiskWriter::Write(std::string_view path, std::string_view bytes,
+                         int64_t mtime, bool own_dir) {
+  std::string_view dir = Parent(path);
+  Status s = MakeDirs(dir);
+  if (s.ok()) s = WriteBytes(std::string(path), bytes, mtime);
+  if (!s.ok() || mtime == kWriteTime) return s;
+  if (own_dir) {
+    // Final already (nothing else goes there), and its inode is still warm:
+    // set now rather than with the other directories at the end.
+    const std::string d(dir);
+    const struct timespec times[2] = {{static_cast<time_t>(mtime), 0},
+                                      {static_cast<time_t>(mtime), 0}};
+    if (::utimensat(root_fd_, d.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus(d, errno);
+    }
+    dir = Parent(dir);
+  }
+  dir_times_.Note(dir, mtime);
+  return Status::OK();
+}
+
+Status DiskWriter::WriteBytes(const std::string& p, std::string_view bytes,
+                              int64_t mtime) {
   const int fd = ::openat(root_fd_, p.c_str(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode);
   if (fd < 0) return ErrnoStatus(p, errno);
@@ -96,16 +139,19 @@ Status DiskWriter::WriteFile(std::string_view path, std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
+  if (mtime != kWriteTime) {
+    // futimens on the descriptor just written: the same as utimensat on the
+    // path, without a second path lookup.
+    const struct timespec times[2] = {{static_cast<time_t>(mtime), 0},
+                                      {static_cast<time_t>(mtime), 0}};
+    if (::futimens(fd, times) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return ErrnoStatus(p, error);
+    }
+  }
   if (::close(fd) != 0) return ErrnoStatus(p, errno);
   return Status::OK();
-}
-
-Status DiskWriter::WriteBlob(const Digest& digest, std::string_view bytes) {
-  return WriteFile(storage::layout::BlobDataPath(digest), bytes);
-}
-
-Status DiskWriter::WriteLink(std::string_view link_path, const Digest& digest) {
-  return WriteFile(link_path, digest.str());
 }
 
 }  // namespace regsweep::gen_store

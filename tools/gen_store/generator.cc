@@ -1,21 +1,22 @@
 #include "tools/gen_store/generator.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "storage/layout.h"
 #include "tools/gen_store/content.h"
 #include "tools/gen_store/disk_writer.h"
+#include "tools/gen_store/parallel.h"
 #include "tools/gen_store/plan.h"
 #include "tools/gen_store/repo_writer.h"
-#include "tools/gen_store/sha256.h"
+#include "tools/gen_store/timeline.h"
+#include "util/content_hash.h"
 
 namespace regsweep::gen_store {
 namespace {
@@ -26,62 +27,53 @@ namespace layout = storage::layout;
 // counter cheap, small enough to balance two threads at the end.
 constexpr size_t kLayerChunk = 256;
 
-// Runs work(item, stats) for item in [0, n) on `threads` threads, items
-// handed out in order. Stops handing out items after the first error, which
-// is returned; the stats of all threads are added to *total.
-Status ParallelFor(size_t n, uint32_t threads,
-                   const std::function<Status(size_t, WriteStats*)>& work,
-                   WriteStats* total) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status first_error;
+// ParallelFor with per-thread write stats, added to *total at the end.
+Status ParallelWrite(size_t n, uint32_t threads,
+                     const std::function<Status(size_t, WriteStats*)>& work,
+                     WriteStats* total) {
   std::vector<WriteStats> stats(threads);
-  auto run = [&](uint32_t t) {
-    for (size_t item = next++; item < n && !failed; item = next++) {
-      Status s = work(item, &stats[t]);
-      if (s.ok()) continue;
-      std::lock_guard<std::mutex> lock(mu);
-      if (!failed.exchange(true)) first_error = s;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (std::thread& thread : pool) thread.join();
-  for (const WriteStats& s : stats) total->Add(s);
-  return first_error;
+  Status s = ParallelFor(n, threads, [&](size_t item, uint32_t thread) {
+    return work(item, &stats[thread]);
+  });
+  for (const WriteStats& st : stats) total->Add(st);
+  return s;
 }
 
 // The 256 prefix directories of blobs/sha256, made up front so that each
-// blob costs one mkdir (its own directory) rather than a walk.
-Status MakeBlobPrefixes(DiskWriter* disk) {
+// blob costs one mkdir (its own directory) rather than a walk. Made at
+// `birth`: a prefix no blob lands in keeps that time.
+Status MakeBlobPrefixes(DiskWriter* disk, int64_t birth) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 256; ++i) {
     const char prefix[2] = {kHex[i >> 4], kHex[i & 0xf]};
-    Status s = disk->MakeDirs(
-        layout::BlobPrefixDir("sha256", std::string_view(prefix, 2)));
+    const std::string dir =
+        layout::BlobPrefixDir("sha256", std::string_view(prefix, 2));
+    Status s = disk->MakeDirs(dir);
     if (!s.ok()) return s;
+    disk->NoteChange(dir, birth);
   }
+  disk->NoteChange(layout::RepositoriesRoot(), birth);
   return disk->MakeDirs(layout::RepositoriesRoot());
 }
 
-Status WriteLayers(const Plan& plan, uint32_t threads, DiskWriter* disk,
-                   LayerTable* table, WriteStats* stats) {
+Status WriteLayers(const Plan& plan, const Timeline& timeline,
+                   uint32_t threads, DiskWriter* disk, LayerTable* table,
+                   WriteStats* stats) {
   const size_t n = plan.layers.size();
-  table->hex.resize(n);
+  table->digest.resize(n);
   table->size.resize(n);
   const size_t chunks = (n + kLayerChunk - 1) / kLayerChunk;
-  return ParallelFor(
+  return ParallelWrite(
       chunks, threads,
       [&](size_t chunk, WriteStats* st) {
         const size_t end = std::min(n, (chunk + 1) * kLayerChunk);
         for (size_t id = chunk * kLayerChunk; id < end; ++id) {
           const std::string bytes =
               LayerBytes(plan.seed, static_cast<uint32_t>(id));
-          table->hex[id] = Sha256Hex(bytes);
+          table->digest[id] = Sha256Of(bytes);
           table->size[id] = static_cast<uint32_t>(bytes.size());
-          Status s = disk->WriteBlob(DigestFromHex(table->hex[id]), bytes);
+          Status s = disk->WriteBlob(table->digest[id], bytes,
+                                     timeline.Layer(static_cast<uint32_t>(id)));
           if (!s.ok()) return s;
           ++st->blobs;
           st->bytes += bytes.size();
@@ -112,29 +104,38 @@ Status Generate(const Options& options, Summary* summary) {
   if (!s.ok()) return s;
 
   const Plan plan = MakePlan(options);
-  s = MakeBlobPrefixes(disk.get());
+  const Timeline timeline(plan, options.age_days,
+                          static_cast<int64_t>(std::time(nullptr)));
+  s = MakeBlobPrefixes(disk.get(), timeline.Birth());
   if (!s.ok()) return s;
 
   WriteStats stats;
-  const Digest empty_config = Sha256Digest(kEmptyJson);
+  const Digest empty_config = Sha256Of(kEmptyJson);
   if (AnyReferrer(plan)) {
-    s = disk->WriteBlob(empty_config, kEmptyJson);
+    s = disk->WriteBlob(empty_config, kEmptyJson, timeline.EmptyConfig());
     if (!s.ok()) return s;
     stats.blobs += 1;
     stats.bytes += kEmptyJson.size();
   }
 
   LayerTable layers;
-  s = WriteLayers(plan, threads, disk.get(), &layers, &stats);
+  s = WriteLayers(plan, timeline, threads, disk.get(), &layers, &stats);
   if (!s.ok()) return s;
 
-  s = ParallelFor(
+  s = ParallelWrite(
       plan.repos.size(), threads,
       [&](size_t r, WriteStats* st) {
-        return WriteRepository(plan, r, layers, empty_config, disk.get(), st);
+        return WriteRepository(plan, r, layers, empty_config, timeline,
+                               disk.get(), st);
       },
       &stats);
   if (!s.ok()) return s;
+  if (timeline.enabled()) {
+    const auto t0 = std::chrono::steady_clock::now();
+    s = disk->SetDirectoryTimes(threads);
+    std::fprintf(stderr, "TEMP dir times %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!s.ok()) return s;
+  }
 
   summary->repositories = CountPlan(plan).repositories;
   summary->manifests = stats.manifests;

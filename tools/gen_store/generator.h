@@ -2,9 +2,13 @@
 //
 // Phases: plan (single-threaded, all randomness of the shape), layer blobs
 // (parallel by layer id: bytes, sha256, one file each), repositories
-// (parallel by repository: configs, manifests, links, tags, uploads). Each
-// file's content depends only on the seed and the plan, never on thread
-// timing, so a seed always yields the same store (file times aside).
+// (parallel by repository: configs, manifests, links, tags, uploads), and
+// with --age the directory times (see timeline.h). Each file's content
+// depends only on the seed and the plan, never on thread timing, so a seed
+// always yields the same store: the same files with the same bytes. Only
+// times differ between runs: file times, which with --age are offsets from
+// the time of the run that depend only on the seed, and with --age the
+// start times uploads' startedat files hold.
 #ifndef REGSWEEP_TOOLS_GEN_STORE_GENERATOR_H_
 #define REGSWEEP_TOOLS_GEN_STORE_GENERATOR_H_
 

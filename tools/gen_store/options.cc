@@ -23,10 +23,11 @@ void ApplySamplePreset(Options* o) {
   o->tags_per_repo = 3;
   o->deleted_fraction = 0.12;
   o->orphans = 6;
-  o->uploads = 1;
+  o->uploads = 3;  // two stale ones and a fresh one, with the age below
   o->nested = true;
   o->schema1_fraction = 0.05;
   o->oci_fraction = 0.4;
+  o->age_days = 60;
 }
 
 po::options_description Describe() {
@@ -66,7 +67,16 @@ po::options_description Describe() {
     ("blobs", po::value<uint64_t>(), "size the store to about N blobs "
         "(adjusts --repos, or --builds when --repos is given)")
     ("threads", po::value<uint32_t>(), "writer threads (default: one per "
-        "hardware thread)");
+        "hardware thread)")
+    ("age", po::value<uint32_t>()->value_name("DAYS"), "backdate file and "
+        "directory times (by seed) as if the store grew over the DAYS days "
+        "before now: builds spread over the period in push order, each "
+        "build's blobs and links at its push, a tag's current link at its "
+        "last move, orphans and deleted manifests' leftovers older than a "
+        "day (or half the period), uploads all started over a week ago but "
+        "one a few minutes ago (their startedat files say so too); "
+        "directories as new as their newest entry. Default 0: leave the "
+        "times of writing; --sample: 60");
   // clang-format on
   return d;
 }
@@ -97,6 +107,10 @@ Status Validate(const Options& o) {
                                    "must not exceed 1");
   }
   if (o.layers == 0) return Status::InvalidArgument("--layers", "must be > 0");
+  // Beyond about a century the period would start before 1970.
+  if (o.age_days > 36500) {
+    return Status::InvalidArgument("--age", "must be at most 36500 days");
+  }
   if (o.base_images == 0) {
     return Status::InvalidArgument("--base-images", "must be > 0");
   }
@@ -139,6 +153,7 @@ Status ParseCommandLine(int argc, char** argv, Options* options,
   Take(vm, "oci-fraction", &o.oci_fraction);
   Take(vm, "blobs", &o.target_blobs);
   Take(vm, "threads", &o.threads);
+  Take(vm, "age", &o.age_days);
   if (vm.count("nested")) o.nested = true;
   // --blobs resizes the store through the repository count unless the user
   // fixed that, in which case it goes through the builds per repository.

@@ -31,6 +31,7 @@ struct Options {
   uint64_t target_blobs = 0;        // if > 0: size the store to about this
   bool size_by_builds = false;      // reach target_blobs via builds, not repos
   uint32_t threads = 0;             // 0: one per hardware thread
+  uint32_t age_days = 0;  // > 0: backdate times over that many days
 };
 
 // Parses the command line into *options. Sets *exit_now (with OK) when the

@@ -333,9 +333,15 @@ void Planner::PlanTags(RepoPlan* repo) {
       tag.history.push_back(b);  // each build is pushed once: no duplicates
     }
     for (uint32_t d : deletions_after[b]) {
+      repo->builds[d].deleted_after = b;
+      bool untagged = false;
       for (TagState& tag : tags) {
-        if (tag.alive && tag.current == d) tag = TagState{};
+        if (tag.alive && tag.current == d) {
+          tag = TagState{};
+          untagged = true;
+        }
       }
+      if (untagged) repo->untagged_by.push_back(d);
     }
   }
   for (uint32_t i = 0; i < t; ++i) {

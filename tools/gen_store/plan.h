@@ -50,6 +50,7 @@ struct BuildPlan {
   bool is_index() const { return images.size() > 1; }
   ReferrerKind referrer = ReferrerKind::kNone;
   bool deleted = false;     // deleted by digest through the API after its push
+  uint32_t deleted_after = 0;  // if deleted: the build whose push preceded it
   int64_t pushed_at = 0;    // Unix seconds
   std::string schema1_tag;  // the tag a schema1 manifest names inside it
 };
@@ -75,6 +76,8 @@ struct RepoPlan {
   std::vector<TagPlan> tags;
   bool ever_tagged = false;  // _manifests/tags/ exists, even if now empty
   std::vector<uint32_t> orphan_links;  // orphan layers linked in _layers
+  std::vector<uint32_t> untagged_by;   // deleted builds whose deletion
+                                       // removed a tag
   std::vector<UploadPlan> uploads;
 };
 

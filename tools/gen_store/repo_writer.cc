@@ -6,6 +6,7 @@
 #include "storage/layout.h"
 #include "tools/gen_store/content.h"
 #include "tools/gen_store/random.h"
+#include "util/content_hash.h"
 
 namespace regsweep::gen_store {
 namespace {
@@ -24,13 +25,16 @@ constexpr std::string_view kCosignSignatureAnnotation =
 class RepoWriter {
  public:
   RepoWriter(const Plan& plan, size_t repo_index, const LayerTable& layers,
-             const Digest& empty_config, DiskWriter* disk, WriteStats* stats)
+             const Digest& empty_config, const Timeline& timeline,
+             DiskWriter* disk, WriteStats* stats)
       : plan_(plan),
+        repo_index_(repo_index),
         repo_(plan.repos[repo_index]),
         name_(repo_.name),
         repo_stream_(Mix(plan.seed ^ kRepositorySalt, repo_index)),
         layers_(layers),
         empty_config_(empty_config),
+        timeline_(timeline),
         disk_(disk),
         stats_(stats) {}
 
@@ -65,26 +69,36 @@ class RepoWriter {
   }
 
   const Plan& plan_;
+  const size_t repo_index_;
   const RepoPlan& repo_;
   const std::string& name_;
   const uint64_t repo_stream_;
   const LayerTable& layers_;
   const Digest& empty_config_;
+  const Timeline& timeline_;
   DiskWriter* const disk_;
   WriteStats* const stats_;
   std::unordered_set<Digest> linked_;
+  // The time of the push being written: of every blob and link it adds.
+  int64_t time_ = kWriteTime;
 };
 
 Status RepoWriter::Write() {
   std::vector<Descriptor> tops(repo_.builds.size());
   for (uint32_t b = 0; b < repo_.builds.size(); ++b) {
+    time_ = timeline_.Push(repo_index_, b);
     Status s = WriteBuild(b, &tops[b]);
     if (!s.ok()) return s;
+    if (repo_.builds[b].deleted) {  // its revision link went then
+      disk_->NoteChange(layout::RevisionDir(name_, tops[b].digest),
+                         timeline_.Deletion(repo_index_, b));
+    }
   }
   Status s = WriteTags(tops);
   if (!s.ok()) return s;
   for (uint32_t id : repo_.orphan_links) {
     Descriptor ignored;
+    time_ = timeline_.Layer(id);  // linked when its upload ended
     s = LinkLayer(id, media_type::kDockerLayer, &ignored);
     if (!s.ok()) return s;
   }
@@ -111,6 +125,7 @@ Status RepoWriter::WriteBuild(uint32_t b, Descriptor* top) {
     }
   }
   if (!s.ok() || build.referrer == ReferrerKind::kNone) return s;
+  time_ = timeline_.ReferrerPush(repo_index_, b);
   return WriteReferrer(build, b, *top);
 }
 
@@ -196,17 +211,22 @@ Status RepoWriter::WriteTags(const std::vector<Descriptor>& tops) {
   if (repo_.ever_tagged) {
     Status s = disk_->MakeDirs(layout::TagsDir(name_));
     if (!s.ok()) return s;
+    disk_->NoteChange(layout::TagsDir(name_),
+                       timeline_.TagRemoval(repo_index_));
   }
   for (const TagPlan& tag : repo_.tags) {
     for (uint32_t b : tag.history) {
       const Digest& digest = tops[b].digest;
-      Status s = disk_->WriteLink(
-          layout::TagIndexLinkPath(name_, tag.name, digest), digest);
+      Status s =
+          disk_->WriteLink(layout::TagIndexLinkPath(name_, tag.name, digest),
+                           digest, timeline_.Push(repo_index_, b));
       if (!s.ok()) return s;
     }
+    // Rewritten at every move: the time of the last one.
     const Digest& current = tops[tag.current].digest;
     Status s =
-        disk_->WriteLink(layout::TagCurrentLinkPath(name_, tag.name), current);
+        disk_->WriteLink(layout::TagCurrentLinkPath(name_, tag.name), current,
+                         timeline_.Push(repo_index_, tag.current));
     if (!s.ok()) return s;
   }
   return Status::OK();
@@ -214,20 +234,25 @@ Status RepoWriter::WriteTags(const std::vector<Descriptor>& tops) {
 
 // An upload as the registry leaves it after POST (and perhaps a PATCH that
 // never completed): the start time, the bytes so far and the hash state at
-// offset 0.
+// offset 0. Backdated, startedat says the backdated start: the registry
+// purges uploads by what startedat says, not by file times.
 Status RepoWriter::WriteUploads() {
   const std::string state = InitialSha256State();
-  for (const UploadPlan& upload : repo_.uploads) {
-    const std::string dir = layout::Join(layout::UploadsDir(name_), upload.id);
-    const std::string hash_state = layout::Join(
-        layout::Join(layout::Join(dir, "hashstates"), "sha256"), "0");
-    Status s = disk_->WriteFile(layout::Join(dir, "startedat"),
-                                Rfc3339(upload.started_at));
+  for (size_t u = 0; u < repo_.uploads.size(); ++u) {
+    const UploadPlan& upload = repo_.uploads[u];
+    const int64_t time = timeline_.Upload(repo_index_, u);
+    const int64_t started = timeline_.enabled() ? time : upload.started_at;
+    Status s = disk_->WriteFile(layout::UploadStartedAtPath(name_, upload.id),
+                                Rfc3339(started), time);
     if (s.ok()) {
-      s = disk_->WriteFile(layout::Join(dir, layout::kDataFile),
-                           UploadBytes(upload.content_seed, upload.size));
+      s = disk_->WriteFile(layout::UploadDataPath(name_, upload.id),
+                           UploadBytes(upload.content_seed, upload.size), time);
     }
-    if (s.ok()) s = disk_->WriteFile(hash_state, state);
+    if (s.ok()) {
+      s = disk_->WriteFile(
+          layout::UploadHashStatePath(name_, upload.id, "sha256", 0), state,
+          time);
+    }
     if (!s.ok()) return s;
   }
   return Status::OK();
@@ -237,20 +262,20 @@ Status RepoWriter::PutManifest(const std::string& bytes,
                                std::string_view media_type, bool linked,
                                Descriptor* out) {
   out->media_type = media_type;
-  out->digest = Sha256Digest(bytes);
+  out->digest = Sha256Of(bytes);
   out->size = bytes.size();
   Status s = WriteBlobCounted(out->digest, bytes);
   if (!s.ok()) return s;
   ++stats_->manifests;
   if (!linked) return disk_->MakeDirs(layout::RevisionDir(name_, out->digest));
   return disk_->WriteLink(layout::RevisionLinkPath(name_, out->digest),
-                          out->digest);
+                          out->digest, time_);
 }
 
 Status RepoWriter::PutBlob(const std::string& bytes,
                            std::string_view media_type, Descriptor* out) {
   out->media_type = media_type;
-  out->digest = Sha256Digest(bytes);
+  out->digest = Sha256Of(bytes);
   out->size = bytes.size();
   Status s = WriteBlobCounted(out->digest, bytes);
   if (!s.ok()) return s;
@@ -260,29 +285,31 @@ Status RepoWriter::PutBlob(const std::string& bytes,
 Status RepoWriter::LinkLayer(uint32_t layer_id, std::string_view media_type,
                              Descriptor* out) {
   out->media_type = media_type;
-  out->digest = DigestFromHex(layers_.hex[layer_id]);
+  out->digest = layers_.digest[layer_id];
   out->size = layers_.size[layer_id];
   return LinkOnce(out->digest);
 }
 
 Status RepoWriter::LinkOnce(const Digest& digest) {
   if (!linked_.insert(digest).second) return Status::OK();
-  return disk_->WriteLink(layout::LayerLinkPath(name_, digest), digest);
+  return disk_->WriteLink(layout::LayerLinkPath(name_, digest), digest, time_);
 }
 
 Status RepoWriter::WriteBlobCounted(const Digest& digest,
                                     const std::string& bytes) {
   ++stats_->blobs;
   stats_->bytes += bytes.size();
-  return disk_->WriteBlob(digest, bytes);
+  return disk_->WriteBlob(digest, bytes, time_);
 }
 
 }  // namespace
 
 Status WriteRepository(const Plan& plan, size_t repo_index,
                        const LayerTable& layers, const Digest& empty_config,
-                       DiskWriter* disk, WriteStats* stats) {
-  return RepoWriter(plan, repo_index, layers, empty_config, disk, stats)
+                       const Timeline& timeline, DiskWriter* disk,
+                       WriteStats* stats) {
+  return RepoWriter(plan, repo_index, layers, empty_config, timeline, disk,
+                    stats)
       .Write();
 }
 

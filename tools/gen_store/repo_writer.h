@@ -8,7 +8,8 @@
 // keeps its revision directory without the link, as registry 2.8 leaves it),
 // then the tags' current and index links, the links of linked orphans and
 // the in-progress uploads. Layer blobs themselves are written beforehand,
-// once for the whole store (see generator.h).
+// once for the whole store (see generator.h). Every file gets its time from
+// the timeline (see timeline.h).
 //
 // Thread safety: different repositories may be written concurrently; every
 // blob written here is unique to its repository (configs carry the
@@ -21,7 +22,7 @@
 
 #include "tools/gen_store/disk_writer.h"
 #include "tools/gen_store/plan.h"
-#include "tools/gen_store/sha256.h"
+#include "tools/gen_store/timeline.h"
 #include "util/digest.h"
 #include "util/status.h"
 
@@ -29,7 +30,7 @@ namespace regsweep::gen_store {
 
 // Digests and sizes of the layer blobs already written, by layer id.
 struct LayerTable {
-  std::vector<Sha256HexText> hex;
+  std::vector<Digest> digest;
   std::vector<uint32_t> size;
 };
 
@@ -49,7 +50,8 @@ struct WriteStats {
 // the (already written) "{}" blob that referrers use as config.
 Status WriteRepository(const Plan& plan, size_t repo_index,
                        const LayerTable& layers, const Digest& empty_config,
-                       DiskWriter* disk, WriteStats* stats);
+                       const Timeline& timeline, DiskWriter* disk,
+                       WriteStats* stats);
 
 }  // namespace regsweep::gen_store
 
