@@ -131,9 +131,7 @@ Status Generate(const Options& options, Summary* summary) {
       &stats);
   if (!s.ok()) return s;
   if (timeline.enabled()) {
-    const auto t0 = std::chrono::steady_clock::now();
     s = disk->SetDirectoryTimes(threads);
-    std::fprintf(stderr, "TEMP dir times %.2f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!s.ok()) return s;
   }
 
