@@ -10,21 +10,10 @@
 
 #include "gc/manifest.h"
 #include "index/memory_ref_index.h"
+#include "util/clock.h"
 
 namespace regsweep::gc {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 Problem Unexpected(storage::StoreProblem&& problem) {
   return Problem{ProblemKind::kUnexpectedEntry, std::move(problem.path), "",

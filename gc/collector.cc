@@ -13,21 +13,10 @@
 #include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/registry.h"
+#include "util/clock.h"
 
 namespace regsweep::gc {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 void FillFromMark(MarkResult* mark, GcReport* report) {
   report->repositories = mark->repositories;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <mutex>
 
+#include "util/clock.h"
+
 namespace regsweep::gc {
 namespace {
 
@@ -41,12 +43,6 @@ std::vector<Digest> DigestsIn(const std::vector<EligibleBlob>& blobs,
     digests.push_back(blobs[i].digest);
   }
   return digests;
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
 }
 
 // Every blob that exists (by fingerprint: a collision can only make a

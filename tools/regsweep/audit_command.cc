@@ -3,15 +3,12 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <memory>
 
 #include "gc/audit.h"
 #include "storage/store.h"
+#include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
-#include "tools/regsweep/progress_line.h"
 
 namespace po = boost::program_options;
 
@@ -60,32 +57,17 @@ bool ParseAuditArgs(const std::vector<std::string>& args, AuditFlags* flags,
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(desc)
-                  .positional(positional)
-                  .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "regsweep: %s\n\nusage: %s", e.what(), kSynopsis);
-    std::cerr << desc;
-    *exit_code = kExitUsage;
-    return false;
-  }
-  if (vm.count("help")) {
-    std::printf("usage: %s", kSynopsis);
-    std::cout << desc;
-    *exit_code = kExitOk;
+  if (!ParseCommandLine(args, desc, desc, positional, kSynopsis, &vm,
+                        exit_code)) {
     return false;
   }
   if (flags->store.empty() || flags->options.jobs < 0 ||
       flags->options.verify_threads < 0) {
-    std::fprintf(stderr, "regsweep: %s\n\nusage: %s",
-                 flags->store.empty() ? "STORE is required"
-                                      : "thread counts must be 0 or more",
-                 kSynopsis);
-    *exit_code = kExitUsage;
+    // Without the options list, unlike the other usage errors.
+    *exit_code = PrintUsageError(flags->store.empty()
+                                     ? "STORE is required"
+                                     : "thread counts must be 0 or more",
+                                 kSynopsis, nullptr);
     return false;
   }
   return true;
@@ -182,36 +164,17 @@ void PrintGroups(const std::string& store, const gc::AuditReport& report,
   }
 }
 
-Status WriteText(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return Status::OK();
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError(path, "cannot write the JSON report");
-  return Status::OK();
-}
-
 }  // namespace
 
 int AuditCommand(const std::vector<std::string>& args) {
   AuditFlags flags;
   int exit_code = kExitOk;
   if (!ParseAuditArgs(args, &flags, &exit_code)) return exit_code;
-  std::unique_ptr<storage::Store> store;
-  Status s = storage::OpenFileStore(flags.store, &store);
   gc::AuditReport report;
-  gc::GcProgress progress;
-  if (s.ok()) {
-    ProgressLine line(&progress, !flags.quiet);
-    s = gc::RunAudit(store.get(), flags.options, &progress, &report);
-  }
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
-  }
+  auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
+    return gc::RunAudit(store, flags.options, progress, &report);
+  };
+  if (!RunOnStore(flags.store, !flags.quiet, pass)) return kExitUsage;
   if (!flags.json_path.empty()) {
     Status written = WriteText(flags.json_path, gc::AuditToJson(report) + "\n");
     if (!written.ok()) {

@@ -4,17 +4,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <memory>
 
 #include "gc/disk_usage.h"
 #include "gc/finding.h"
 #include "storage/store.h"
+#include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
-#include "tools/regsweep/progress_line.h"
-#include "util/duration.h"
 
 namespace po = boost::program_options;
 
@@ -53,39 +49,18 @@ bool ParseDuArgs(const std::vector<std::string>& args, DuFlags* flags,
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;
+  if (!ParseCommandLine(args, desc, desc, positional, kSynopsis, &vm,
+                        exit_code)) {
+    return false;
+  }
   std::string problem;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(desc)
-                  .positional(positional)
-                  .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    problem = e.what();
-  }
-  if (problem.empty() && vm.count("help")) {
-    std::printf("usage: %s", kSynopsis);
-    std::cout << desc;
-    *exit_code = kExitOk;
-    return false;
-  }
-  if (problem.empty() && flags->store.empty()) {
+  if (flags->store.empty()) {
     problem = "STORE is required";
-  } else if (problem.empty() &&
-             !ParseDuration(flags->grace, &flags->options.grace_ns)) {
-    problem = "--grace '" + flags->grace + "' is not a duration";
-  } else if (problem.empty() && flags->options.jobs < 0) {
-    problem = "--jobs must be 0 or more";
+  } else {
+    problem = GraceAndJobsProblem(flags->grace, flags->options.jobs,
+                                  &flags->options.grace_ns);
   }
-  if (!problem.empty()) {
-    std::fprintf(stderr, "regsweep: %s\n\nusage: %s", problem.c_str(),
-                 kSynopsis);
-    std::cerr << desc;
-    *exit_code = kExitUsage;
-    return false;
-  }
-  return true;
+  return NoUsageProblem(problem, kSynopsis, desc, exit_code);
 }
 
 void PrintTable(const gc::DiskUsageReport& r) {
@@ -151,31 +126,15 @@ int DuCommand(const std::vector<std::string>& args) {
   DuFlags flags;
   int exit_code = kExitOk;
   if (!ParseDuArgs(args, &flags, &exit_code)) return exit_code;
-  std::unique_ptr<storage::Store> store;
-  Status s = storage::OpenFileStore(flags.store, &store);
   gc::DiskUsageReport report;
-  gc::GcProgress progress;
-  if (s.ok()) {
-    ProgressLine line(&progress, true);
-    s = gc::MeasureDiskUsage(store.get(), flags.options, &progress, &report);
-  }
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
-  }
-  if (!flags.json_path.empty()) {
-    std::string json = gc::DiskUsageToJson(report) + "\n";
-    if (flags.json_path == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-    } else {
-      std::ofstream out(flags.json_path, std::ios::binary | std::ios::trunc);
-      out << json;
-      out.close();
-      if (!out) {
-        std::fprintf(stderr, "regsweep: cannot write %s\n",
-                     flags.json_path.c_str());
-      }
-    }
+  auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
+    return gc::MeasureDiskUsage(store, flags.options, progress, &report);
+  };
+  if (!RunOnStore(flags.store, true, pass)) return kExitUsage;
+  if (!flags.json_path.empty() &&
+      !WriteText(flags.json_path, gc::DiskUsageToJson(report) + "\n").ok()) {
+    std::fprintf(stderr, "regsweep: cannot write %s\n",
+                 flags.json_path.c_str());
   }
   if (flags.json_path != "-") {
     PrintTable(report);

@@ -2,16 +2,12 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
-#include <iostream>
-#include <memory>
 
 #include "gc/collector.h"
 #include "storage/store.h"
+#include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
-#include "tools/regsweep/progress_line.h"
-#include "tools/regsweep/registry_config.h"
-#include "util/duration.h"
 
 namespace po = boost::program_options;
 
@@ -55,57 +51,13 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
        "print nothing but errors");
 }
 
-int Usage(const std::string& message, const po::options_description& desc,
-          const char* synopsis) {
-  std::fprintf(stderr, "regsweep: %s\n\nusage: %s\n", message.c_str(),
-               synopsis);
-  std::cerr << desc;
-  return kExitUsage;
-}
-
-// Parses `args`; on --help prints and returns kExitOk through *exit_code.
-bool ParseArgs(const std::vector<std::string>& args,
-               const po::options_description& desc,
-               const po::positional_options_description& positional,
-               const char* synopsis, po::variables_map* vm, int* exit_code) {
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(desc)
-                  .positional(positional)
-                  .run(),
-              *vm);
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    *exit_code = Usage(e.what(), desc, synopsis);
-    return false;
-  }
-  if (vm->count("help")) {
-    std::printf("usage: %s\n", synopsis);
-    std::cout << desc;
-    *exit_code = kExitOk;
-    return false;
-  }
-  return true;
-}
-
 bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
   options->dry_run = flags.dry_run;
   options->delete_untagged = flags.delete_untagged;
   options->jobs = flags.jobs;
   options->index_dir = flags.index_dir;
   options->full = flags.full;
-  if (!ParseDuration(flags.grace, &options->grace_ns)) {
-    std::fprintf(stderr,
-                 "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "
-                 "1h, 1h30m, 2d)\n",
-                 flags.grace.c_str());
-    return false;
-  }
-  if (flags.jobs < 0) {
-    std::fprintf(stderr, "regsweep: --jobs must be 0 or more\n");
-    return false;
-  }
-  return true;
+  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns);
 }
 
 enum class Style { kHuman, kDistribution };
@@ -114,18 +66,11 @@ enum class Style { kHuman, kDistribution };
 int Run(const std::string& root, const RunFlags& flags, Style style) {
   gc::GcOptions options;
   if (!MakeOptions(flags, &options)) return kExitUsage;
-  std::unique_ptr<storage::Store> store;
-  Status s = storage::OpenFileStore(root, &store);
   gc::GcReport report;
-  gc::GcProgress progress;
-  if (s.ok()) {
-    ProgressLine line(&progress, !flags.quiet);
-    s = gc::RunGc(store.get(), options, &progress, &report);
-  }
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
-  }
+  auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
+    return gc::RunGc(store, options, progress, &report);
+  };
+  if (!RunOnStore(root, !flags.quiet, pass)) return kExitUsage;
   if (!flags.json_path.empty()) {
     Status written = WriteJsonReport(flags.json_path, report);
     if (!written.ok()) {
@@ -149,6 +94,7 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
 }  // namespace
 
 int GcCommand(const std::vector<std::string>& args) {
+  // Printed as given, so it ends with the blank line before the options.
   const char* synopsis =
       "regsweep gc (STORE | --config CONFIG) [options]\n\n"
       "Marks every blob a manifest references and deletes the rest.\n"
@@ -159,7 +105,8 @@ int GcCommand(const std::vector<std::string>& args) {
       "  regsweep gc /var/lib/registry -m --json /var/log/regsweep.json\n\n"
       "exit codes: 0 done; 1 done, problems reported (or a deletion failed:\n"
       "rerun); 2 bad usage or not a registry store; 3 sweep refused, nothing\n"
-      "deleted (an error could hide a reference; the message names the file)\n";
+      "deleted (an error could hide a reference; the message names the file)\n"
+      "\n";
   RunFlags flags;
   std::string store;
   std::string config;
@@ -173,19 +120,15 @@ int GcCommand(const std::vector<std::string>& args) {
   positional.add("store", 1);
   po::variables_map vm;
   int exit_code = kExitOk;
-  if (!ParseArgs(args, desc, positional, synopsis, &vm, &exit_code)) {
+  if (!ParseCommandLine(args, desc, desc, positional, synopsis, &vm,
+                        &exit_code)) {
     return exit_code;
   }
   if (store.empty() == config.empty()) {
-    return Usage("give either STORE or --config CONFIG", desc, synopsis);
+    return PrintUsageError("give either STORE or --config CONFIG", synopsis,
+                           &desc);
   }
-  if (!config.empty()) {
-    Status s = ReadStorageRoot(config, &store);
-    if (!s.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-      return kExitUsage;
-    }
-  }
+  if (!config.empty() && !RootFromConfig(config, &store)) return kExitUsage;
   return Run(store, flags, Style::kHuman);
 }
 
@@ -193,7 +136,7 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   const char* synopsis =
       "regsweep garbage-collect CONFIG [-m] [-d] [-q] [--grace D]\n\n"
       "Drop-in for `registry garbage-collect`: takes the registry's config\n"
-      "file and prints distribution's lines.\n";
+      "file and prints distribution's lines.\n\n";
   RunFlags flags;
   std::string config;
   po::options_description desc("options");
@@ -204,16 +147,15 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   positional.add("config", 1);
   po::variables_map vm;
   int exit_code = kExitOk;
-  if (!ParseArgs(args, desc, positional, synopsis, &vm, &exit_code)) {
+  if (!ParseCommandLine(args, desc, desc, positional, synopsis, &vm,
+                        &exit_code)) {
     return exit_code;
   }
-  if (config.empty()) return Usage("CONFIG is required", desc, synopsis);
-  std::string root;
-  Status s = ReadStorageRoot(config, &root);
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
+  if (config.empty()) {
+    return PrintUsageError("CONFIG is required", synopsis, &desc);
   }
+  std::string root;
+  if (!RootFromConfig(config, &root)) return kExitUsage;
   return Run(root, flags, Style::kDistribution);
 }
 

@@ -3,8 +3,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <optional>
 #include <set>
 #include <utility>
@@ -13,10 +11,10 @@
 #include "gc/report.h"
 #include "storage/layout.h"
 #include "storage/registry.h"
+#include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/progress_line.h"
-#include "util/duration.h"
 #include "util/json_writer.h"
 
 namespace po = boost::program_options;
@@ -147,18 +145,6 @@ std::string RemovalJson(bool dry_run, const std::vector<gc::TagEntry>& removed,
   return json + "\n";
 }
 
-Status WriteText(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return Status::OK();
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError(path, "cannot write the JSON report");
-  return Status::OK();
-}
-
 // Runs the delete-untagged collection; returns its exit code.
 int CollectAfter(const std::string& root, storage::Store* store,
                  const std::vector<gc::TagEntry>& removed,
@@ -172,10 +158,7 @@ int CollectAfter(const std::string& root, storage::Store* store,
     ProgressLine line(&progress, !flags.quiet);
     s = gc::RunGc(view ? &*view : store, options, &progress, report);
   }
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
-  }
+  if (!s.ok()) return FailToStart(s);
   PrintProblems(*report, flags.quiet ? 0 : kProblemsShown);
   if (print) PrintSummary(root, *report);
   if (!report->fatal.empty()) return kExitRefused;
@@ -208,26 +191,13 @@ bool MakeGcOptions(const RemovalFlags& flags, gc::GcOptions* options) {
   options->dry_run = flags.dry_run;
   options->delete_untagged = true;
   options->jobs = flags.jobs;
-  if (!ParseDuration(flags.grace, &options->grace_ns)) {
-    std::fprintf(stderr,
-                 "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "
-                 "1h, 1h30m, 2d)\n",
-                 flags.grace.c_str());
-    return false;
-  }
-  if (flags.jobs < 0) {
-    std::fprintf(stderr, "regsweep: --jobs must be 0 or more\n");
-    return false;
-  }
-  return true;
+  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns);
 }
 
+// The subcommands' synopses end without the blank line before the options.
 int UsageError(const std::string& message, const po::options_description& desc,
                const char* synopsis) {
-  std::fprintf(stderr, "regsweep: %s\n\nusage: %s\n", message.c_str(),
-               synopsis);
-  std::cerr << desc;
-  return kExitUsage;
+  return PrintUsageError(message, std::string(synopsis) + "\n", &desc);
 }
 
 bool ParseSubcommandArgs(const std::vector<std::string>& args,
@@ -238,24 +208,8 @@ bool ParseSubcommandArgs(const std::vector<std::string>& args,
                          int* exit_code) {
   po::options_description all;
   all.add(desc).add(hidden);
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(all)
-                  .positional(positional)
-                  .run(),
-              *vm);
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    *exit_code = UsageError(e.what(), desc, synopsis);
-    return false;
-  }
-  if (vm->count("help")) {
-    std::printf("usage: %s\n", synopsis);
-    std::cout << desc;
-    *exit_code = kExitOk;
-    return false;
-  }
-  return true;
+  return ParseCommandLine(args, all, desc, positional,
+                          std::string(synopsis) + "\n", vm, exit_code);
 }
 
 std::string FormatPushTime(int64_t ns) {

@@ -3,17 +3,13 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <memory>
 
 #include "gc/finding.h"
 #include "gc/why.h"
 #include "storage/store.h"
+#include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
-#include "tools/regsweep/progress_line.h"
-#include "util/duration.h"
 
 namespace po = boost::program_options;
 
@@ -55,42 +51,21 @@ bool ParseWhyArgs(const std::vector<std::string>& args, WhyFlags* flags,
   po::positional_options_description positional;
   positional.add("store", 1).add("digest", 1);
   po::variables_map vm;
-  std::string problem;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(desc)
-                  .positional(positional)
-                  .run(),
-              vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    problem = e.what();
-  }
-  if (problem.empty() && vm.count("help")) {
-    std::printf("usage: %s", kSynopsis);
-    std::cout << desc;
-    *exit_code = kExitOk;
+  if (!ParseCommandLine(args, desc, desc, positional, kSynopsis, &vm,
+                        exit_code)) {
     return false;
   }
   Digest digest;
-  if (problem.empty() && (flags->store.empty() || flags->digest.empty())) {
+  std::string problem;
+  if (flags->store.empty() || flags->digest.empty()) {
     problem = "STORE and DIGEST are required";
-  } else if (problem.empty() && !Digest::Parse(flags->digest, &digest)) {
+  } else if (!Digest::Parse(flags->digest, &digest)) {
     problem = "'" + flags->digest + "' is not a digest (sha256:<64 hex>)";
-  } else if (problem.empty() &&
-             !ParseDuration(flags->grace, &flags->options.grace_ns)) {
-    problem = "--grace '" + flags->grace + "' is not a duration";
-  } else if (problem.empty() && flags->options.jobs < 0) {
-    problem = "--jobs must be 0 or more";
+  } else {
+    problem = GraceAndJobsProblem(flags->grace, flags->options.jobs,
+                                  &flags->options.grace_ns);
   }
-  if (!problem.empty()) {
-    std::fprintf(stderr, "regsweep: %s\n\nusage: %s", problem.c_str(),
-                 kSynopsis);
-    std::cerr << desc;
-    *exit_code = kExitUsage;
-    return false;
-  }
-  return true;
+  return NoUsageProblem(problem, kSynopsis, desc, exit_code);
 }
 
 void PrintAnswer(const gc::WhyReport& r) {
@@ -148,32 +123,15 @@ int WhyCommand(const std::vector<std::string>& args) {
   if (!ParseWhyArgs(args, &flags, &exit_code)) return exit_code;
   Digest digest;
   Digest::Parse(flags.digest, &digest);
-  std::unique_ptr<storage::Store> store;
-  Status s = storage::OpenFileStore(flags.store, &store);
   gc::WhyReport report;
-  gc::GcProgress progress;
-  if (s.ok()) {
-    ProgressLine line(&progress, true);
-    s = gc::ExplainDigest(store.get(), digest, flags.options, &progress,
-                          &report);
-  }
-  if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
-    return kExitUsage;
-  }
-  if (!flags.json_path.empty()) {
-    std::string json = gc::WhyToJson(report) + "\n";
-    if (flags.json_path == "-") {
-      std::fwrite(json.data(), 1, json.size(), stdout);
-    } else {
-      std::ofstream out(flags.json_path, std::ios::binary | std::ios::trunc);
-      out << json;
-      out.close();
-      if (!out) {
-        std::fprintf(stderr, "regsweep: cannot write %s\n",
-                     flags.json_path.c_str());
-      }
-    }
+  auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
+    return gc::ExplainDigest(store, digest, flags.options, progress, &report);
+  };
+  if (!RunOnStore(flags.store, true, pass)) return kExitUsage;
+  if (!flags.json_path.empty() &&
+      !WriteText(flags.json_path, gc::WhyToJson(report) + "\n").ok()) {
+    std::fprintf(stderr, "regsweep: cannot write %s\n",
+                 flags.json_path.c_str());
   }
   if (flags.json_path != "-") PrintAnswer(report);
   return report.kept() ? kExitOk : kExitProblems;
