@@ -15,6 +15,7 @@
 #include "gc/manifest.h"
 #include "gc/verify.h"
 #include "storage/layout.h"
+#include "util/clock.h"
 #include "util/json_writer.h"
 
 namespace regsweep::gc {
@@ -23,18 +24,6 @@ namespace {
 namespace layout = storage::layout;
 
 constexpr int64_t kHourNs = 3600LL * 1000000000LL;
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 Finding Make(FindingKind kind, std::string repository, std::string digest,
              std::string path, std::string detail) {

@@ -13,16 +13,11 @@
 #include "gc/census.h"
 #include "index/ref_index.h"
 #include "storage/registry.h"
+#include "util/clock.h"
 #include "util/json_writer.h"
 
 namespace regsweep::gc {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class Measurer {
  public:

@@ -12,16 +12,11 @@
 #include "gc/manifest.h"
 #include "index/ref_index.h"
 #include "storage/registry.h"
+#include "util/clock.h"
 #include "util/json_writer.h"
 
 namespace regsweep::gc {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string KindName(uint8_t kind) {
   switch (static_cast<ManifestKind>(kind)) {
