@@ -49,6 +49,7 @@ FileInfo InfoFromStat(const struct stat& st) {
   info.type = TypeFromMode(st.st_mode);
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  info.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
   info.device = static_cast<uint64_t>(st.st_dev);
   info.inode = static_cast<uint64_t>(st.st_ino);
   return info;
@@ -88,8 +89,8 @@ class FileStore final : public Store {
       : root_(std::move(root)), root_fd_(root_fd) {}
   ~FileStore() override { close(root_fd_); }
 
-  Status ListDirectory(const std::string& path,
-                       std::vector<DirEntry>* entries) override;
+  Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
+                       FileInfo* info = nullptr) override;
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
   void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
@@ -171,13 +172,23 @@ Status FileStore::OpenParent(const std::string& path, ScopedFd* parent,
 }
 
 Status FileStore::ListDirectory(const std::string& path,
-                                std::vector<DirEntry>* entries) {
+                                std::vector<DirEntry>* entries,
+                                FileInfo* info) {
   entries->clear();
   if (!IsCleanPath(path)) {
     return Status::InvalidArgument(Describe(path), "not a path in the store");
   }
   int fd = OpenBeneath(path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return ErrnoStatus(path, errno);
+  if (info != nullptr) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      int error = errno;
+      close(fd);
+      return ErrnoStatus(path, error);
+    }
+    *info = InfoFromStat(st);
+  }
   DIR* dir = fdopendir(fd);
   if (dir == nullptr) {
     int error = errno;

@@ -35,7 +35,52 @@ Status ListOrEmpty(Store* store, const std::string& path,
   return s;
 }
 
+// A directory listed for a scan, with its description (gc's change
+// stamps). A directory that does not exist is no entries, described as
+// NotFound.
+Status ListDescribed(Store* store, const std::string& path,
+                     std::vector<DirEntry>* entries, FileInfo* info,
+                     Status* status) {
+  *status = store->ListDirectory(path, entries, info);
+  if (status->IsNotFound()) {
+    entries->clear();
+    *info = FileInfo();
+    return Status::OK();
+  }
+  return *status;
+}
+
 }  // namespace
+
+// The pieces of RepositoryInfo::described as the scan finds them; put in
+// StatRepository's order at the end.
+struct Registry::ScanDescription {
+  struct Entry {
+    FileInfo info;
+    Status status;
+  };
+  Entry revisions_dir;
+  std::vector<Entry> revision_algorithm_dirs;
+  Entry tags_dir;
+  Entry layers_dir;
+  std::vector<Entry> layer_algorithm_dirs;
+  std::vector<Entry> revision_links;
+  std::vector<Entry> tag_links;
+
+  void AppendTo(RepositoryInfo* info) const {
+    auto add = [info](const Entry& entry) {
+      info->described.push_back(entry.info);
+      info->described_statuses.push_back(entry.status);
+    };
+    add(revisions_dir);
+    for (const Entry& entry : revision_algorithm_dirs) add(entry);
+    add(tags_dir);
+    add(layers_dir);
+    for (const Entry& entry : layer_algorithm_dirs) add(entry);
+    for (const Entry& entry : revision_links) add(entry);
+    for (const Entry& entry : tag_links) add(entry);
+  }
+};
 
 Status Registry::CheckLayout() const {
   FileInfo info;
@@ -112,18 +157,6 @@ LinkInfo Registry::ReadLink(const std::string& path) const {
   return ToLink(path, std::move(file));
 }
 
-std::vector<LinkInfo> Registry::ReadLinks(
-    const std::string& dir, const std::vector<std::string>& names) const {
-  std::vector<FileContents> files;
-  store_->ReadFiles(dir, names, kMaxLinkBytes, &files);
-  std::vector<LinkInfo> links;
-  links.reserve(names.size());
-  for (size_t i = 0; i < names.size(); ++i) {
-    links.push_back(ToLink(layout::Join(dir, names[i]), std::move(files[i])));
-  }
-  return links;
-}
-
 Status Registry::ScanRepository(const std::string& name,
                                 RepositoryInfo* info) const {
   info->name = name;
@@ -131,16 +164,23 @@ Status Registry::ScanRepository(const std::string& name,
   info->tags.clear();
   info->layers.clear();
   info->problems.clear();
-  Status s = ScanRevisions(name, info);
-  if (s.ok()) s = ScanTags(name, info);
-  if (s.ok()) ScanLayers(name, info);
+  info->shape = RepositoryShape();
+  info->described.clear();
+  info->described_statuses.clear();
+  ScanDescription description;
+  Status s = ScanRevisions(name, info, &description);
+  if (s.ok()) s = ScanTags(name, info, &description);
+  if (s.ok()) ScanLayers(name, info, &description);
+  if (s.ok()) description.AppendTo(info);
   return s;
 }
 
-Status Registry::ScanRevisions(const std::string& name,
-                               RepositoryInfo* info) const {
+Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
+                               ScanDescription* description) const {
   std::vector<DirEntry> algorithms;
-  Status s = ListOrEmpty(store_, layout::RevisionsDir(name), &algorithms);
+  Status s = ListDescribed(store_, layout::RevisionsDir(name), &algorithms,
+                           &description->revisions_dir.info,
+                           &description->revisions_dir.status);
   if (!s.ok()) return s;
   for (const DirEntry& algorithm : algorithms) {
     std::string dir = layout::RevisionAlgorithmDir(name, algorithm.name);
@@ -150,8 +190,12 @@ Status Registry::ScanRevisions(const std::string& name,
           *this, dir, "not a digest algorithm directory: skipped"));
       continue;
     }
+    info->shape.revision_algorithms.push_back(algorithm.name);
     std::vector<DirEntry> revisions;
-    s = ListOrEmpty(store_, dir, &revisions);
+    ScanDescription::Entry& dir_entry =
+        description->revision_algorithm_dirs.emplace_back();
+    s = ListDescribed(store_, dir, &revisions, &dir_entry.info,
+                      &dir_entry.status);
     if (!s.ok()) return s;
     std::vector<std::string> hexes;
     std::vector<std::string> names;  // "<hex>/link"
@@ -166,20 +210,31 @@ Status Registry::ScanRevisions(const std::string& name,
       hexes.push_back(revision.name);
       names.push_back(layout::Join(revision.name, layout::kLinkFile));
     }
-    std::vector<LinkInfo> links = ReadLinks(dir, names);
-    for (size_t i = 0; i < links.size(); ++i) {
+    std::vector<FileContents> files;
+    store_->ReadFiles(dir, names, kMaxLinkBytes, &files);
+    for (size_t i = 0; i < files.size(); ++i) {
       // The directory name stands for the revision even when the link is
       // damaged: a malformed link must not hide its manifest.
-      Digest::FromParts(algorithm.name, hexes[i], &links[i].named);
-      info->revisions.push_back(std::move(links[i]));
+      Digest named;
+      if (Digest::FromParts(algorithm.name, hexes[i], &named)) {
+        info->shape.revisions.push_back(named);
+        description->revision_links.push_back(
+            ScanDescription::Entry{files[i].info, files[i].status});
+      }
+      LinkInfo link = ToLink(layout::Join(dir, names[i]), std::move(files[i]));
+      link.named = std::move(named);
+      info->revisions.push_back(std::move(link));
     }
   }
   return Status::OK();
 }
 
-Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
+Status Registry::ScanTags(const std::string& name, RepositoryInfo* info,
+                          ScanDescription* description) const {
   std::vector<DirEntry> tags;
-  Status s = ListOrEmpty(store_, layout::TagsDir(name), &tags);
+  Status s = ListDescribed(store_, layout::TagsDir(name), &tags,
+                           &description->tags_dir.info,
+                           &description->tags_dir.status);
   if (!s.ok()) return s;
   std::vector<std::string> tag_names;
   std::vector<std::string> link_names;  // "<tag>/current/link"
@@ -194,11 +249,68 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info) const {
     tag_names.push_back(tag.name);
     link_names.push_back(layout::TagCurrentLinkName(tag.name));
   }
-  std::vector<LinkInfo> links = ReadLinks(layout::TagsDir(name), link_names);
-  for (size_t i = 0; i < links.size(); ++i) {
-    info->tags.push_back(TagInfo{tag_names[i], std::move(links[i])});
+  std::vector<FileContents> files;
+  store_->ReadFiles(layout::TagsDir(name), link_names, kMaxLinkBytes, &files);
+  for (size_t i = 0; i < files.size(); ++i) {
+    info->shape.tags.push_back(tag_names[i]);
+    description->tag_links.push_back(
+        ScanDescription::Entry{files[i].info, files[i].status});
+    LinkInfo link = ToLink(layout::Join(layout::TagsDir(name), link_names[i]),
+                           std::move(files[i]));
+    info->tags.push_back(TagInfo{tag_names[i], std::move(link)});
   }
   return Status::OK();
+}
+
+void Registry::StatRepository(const std::string& name,
+                              const RepositoryShape& shape,
+                              std::vector<FileInfo>* infos,
+                              std::vector<Status>* statuses) const {
+  // One StatFiles call per directory, with names relative to it: each
+  // opens its directory once, and the kernel walks short paths.
+  const std::string revisions = layout::Join(layout::kManifestsDir, "revisions");
+  const std::string layers(layout::kLayersDir);
+  std::vector<std::string> dirs = {revisions};
+  for (const std::string& algorithm : shape.revision_algorithms) {
+    dirs.push_back(layout::Join(revisions, algorithm));
+  }
+  dirs.push_back(layout::Join(layout::kManifestsDir, "tags"));
+  dirs.push_back(layers);
+  for (const std::string& algorithm : shape.layer_algorithms) {
+    dirs.push_back(layout::Join(layers, algorithm));
+  }
+  store_->StatFiles(layout::RepositoryDir(name), dirs, infos, statuses);
+  auto append = [&](const std::string& dir,
+                    const std::vector<std::string>& names) {
+    std::vector<FileInfo> more_infos;
+    std::vector<Status> more_statuses;
+    store_->StatFiles(dir, names, &more_infos, &more_statuses);
+    infos->insert(infos->end(), more_infos.begin(), more_infos.end());
+    statuses->insert(statuses->end(), more_statuses.begin(),
+                     more_statuses.end());
+  };
+  // Revisions come grouped by algorithm, in the order of the scan.
+  for (size_t i = 0; i < shape.revisions.size();) {
+    std::string_view algorithm = shape.revisions[i].algorithm_name();
+    std::vector<std::string> names;
+    for (; i < shape.revisions.size() &&
+           shape.revisions[i].algorithm_name() == algorithm;
+         ++i) {
+      names.push_back(layout::Join(shape.revisions[i].hex(), layout::kLinkFile));
+    }
+    append(layout::RevisionAlgorithmDir(name, algorithm), names);
+  }
+  std::vector<std::string> tag_links;
+  for (const std::string& tag : shape.tags) {
+    tag_links.push_back(layout::TagCurrentLinkName(tag));
+  }
+  if (!tag_links.empty()) append(layout::TagsDir(name), tag_links);
+}
+
+Status Registry::StatBlobPrefix(const BlobPrefix& prefix,
+                                FileInfo* info) const {
+  return store_->Stat(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+                      info);
 }
 
 Status Registry::ListTagHistory(const std::string& repository,
@@ -227,18 +339,24 @@ Status Registry::ListTagHistory(const std::string& repository,
   return Status::OK();
 }
 
-void Registry::ScanLayers(const std::string& name, RepositoryInfo* info) const {
+void Registry::ScanLayers(const std::string& name, RepositoryInfo* info,
+                          ScanDescription* description) const {
   std::vector<DirEntry> algorithms;
-  Status s = ListOrEmpty(store_, layout::LayersDir(name), &algorithms);
+  Status s = ListDescribed(store_, layout::LayersDir(name), &algorithms,
+                           &description->layers_dir.info,
+                           &description->layers_dir.status);
   if (!s.ok()) {
     info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
     return;
   }
   for (const DirEntry& algorithm : algorithms) {
     if (!Digest::IsAlgorithmName(algorithm.name)) continue;
+    info->shape.layer_algorithms.push_back(algorithm.name);
     std::vector<DirEntry> layers;
     std::string dir = layout::LayerAlgorithmDir(name, algorithm.name);
-    s = ListOrEmpty(store_, dir, &layers);
+    ScanDescription::Entry& dir_entry =
+        description->layer_algorithm_dirs.emplace_back();
+    s = ListDescribed(store_, dir, &layers, &dir_entry.info, &dir_entry.status);
     if (!s.ok()) {
       info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
       continue;
@@ -497,7 +615,8 @@ Status Registry::ListTags(const std::string& repository,
                           std::vector<StoreProblem>* problems) const {
   RepositoryInfo info;
   info.name = repository;
-  Status s = ScanTags(repository, &info);
+  ScanDescription unused;
+  Status s = ScanTags(repository, &info, &unused);
   *tags = std::move(info.tags);
   problems->insert(problems->end(), info.problems.begin(),
                    info.problems.end());

@@ -46,12 +46,27 @@ struct TagInfo {
   LinkInfo current;  // tags/<name>/current/link
 };
 
+// What StatRepository looks at: the names a scan found in a repository.
+struct RepositoryShape {
+  std::vector<std::string> revision_algorithms;  // listed under revisions/
+  std::vector<Digest> revisions;  // the digests revision directories spell
+  std::vector<std::string> tags;
+  std::vector<std::string> layer_algorithms;  // listed under _layers/
+};
+
 struct RepositoryInfo {
   std::string name;
   std::vector<LinkInfo> revisions;  // _manifests/revisions/<alg>/<hex>/link
   std::vector<TagInfo> tags;        // _manifests/tags/<tag>
   std::vector<Digest> layers;       // names of _layers/<alg>/<hex> (unread)
   std::vector<StoreProblem> problems;
+  // The names the scan found, and what StatRepository(name, shape) would
+  // have said at the time of the scan: each directory as it was when it was
+  // listed, each link as it was when it was read. Only revision directories
+  // whose names are digests are in the shape.
+  RepositoryShape shape;
+  std::vector<FileInfo> described;
+  std::vector<Status> described_statuses;
 };
 
 // A directory blobs/<alg>/<xx>: the unit of parallel blob listing.
@@ -101,6 +116,20 @@ class Registry {
   // a revision or tag link.
   Status ScanRepository(const std::string& name, RepositoryInfo* info) const;
 
+  // Describes, without reading anything, what decides a repository's
+  // links: the directories whose entries ScanRepository lists (revisions/
+  // and each of shape's algorithm directories under it, tags/, _layers/ and
+  // its algorithm directories) and the link files it reads (each of shape's
+  // revision links and tag current links), in that order.
+  // A directory gains a new modification and change time when an entry is
+  // added or removed, a file when it is rewritten, so equal descriptions
+  // before and after mean (on a local filesystem, barring a change within
+  // the clock's granularity) the same scan. Entries that do not exist are
+  // described as such: (*statuses)[i] is NotFound.
+  void StatRepository(const std::string& name, const RepositoryShape& shape,
+                      std::vector<FileInfo>* infos,
+                      std::vector<Status>* statuses) const;
+
   // The digests a tag's history (tags/<tag>/index/) names: every manifest
   // the tag ever pointed at. Read only when a tag's current link is broken.
   Status ListTagHistory(const std::string& repository, const std::string& tag,
@@ -108,6 +137,9 @@ class Registry {
 
   Status ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
                           std::vector<StoreProblem>* problems) const;
+  // Describes a prefix directory itself: its times move when a blob
+  // directory is added to it or removed from it.
+  Status StatBlobPrefix(const BlobPrefix& prefix, FileInfo* info) const;
   // Digests of every blob directory under one prefix.
   Status ListBlobs(const BlobPrefix& prefix, std::vector<Digest>* digests,
                    std::vector<StoreProblem>* problems) const;
@@ -215,14 +247,15 @@ class Registry {
   Status ListRepositoriesUnder(const std::string& relative,
                                std::vector<std::string>* names,
                                std::vector<StoreProblem>* problems) const;
-  Status ScanRevisions(const std::string& name, RepositoryInfo* info) const;
-  Status ScanTags(const std::string& name, RepositoryInfo* info) const;
-  void ScanLayers(const std::string& name, RepositoryInfo* info) const;
+  struct ScanDescription;
+  Status ScanRevisions(const std::string& name, RepositoryInfo* info,
+                       ScanDescription* description) const;
+  Status ScanTags(const std::string& name, RepositoryInfo* info,
+                  ScanDescription* description) const;
+  void ScanLayers(const std::string& name, RepositoryInfo* info,
+                  ScanDescription* description) const;
   LinkInfo ToLink(const std::string& path, FileContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
-  // Reads the link files `names` (relative to `dir`) in one batch.
-  std::vector<LinkInfo> ReadLinks(const std::string& dir,
-                                  const std::vector<std::string>& names) const;
 
   Store* store_;
 };

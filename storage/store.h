@@ -35,6 +35,10 @@ struct FileInfo {
   EntryType type = EntryType::kOther;
   uint64_t size = 0;
   int64_t mtime_ns = 0;  // modification time, ns since the epoch
+  // Status change time, ns since the epoch: moves with every change to the
+  // file or directory (content, entries, times set by hand), and cannot be
+  // set back, so it tells change more surely than mtime_ns.
+  int64_t ctime_ns = 0;
   // Which file this is (device and inode on a filesystem): tells one store
   // from another even when they are reached by the same path.
   uint64_t device = 0;
@@ -54,9 +58,12 @@ class Store {
 
   // Fills *entries with the entries of directory `path`, in no particular
   // order, without "." and "..". NotFound if `path` does not exist; IOError
-  // (naming the path) if it cannot be read or is not a directory.
+  // (naming the path) if it cannot be read or is not a directory. When
+  // `info` is not null it describes the directory itself, as it was before
+  // its entries were read (one fstat of the open directory).
   virtual Status ListDirectory(const std::string& path,
-                               std::vector<DirEntry>* entries) = 0;
+                               std::vector<DirEntry>* entries,
+                               FileInfo* info = nullptr) = 0;
 
   // Reads the whole file `path` into *contents and, when `info` is not
   // null, describes it (one open, one fstat: no separate Stat needed).
@@ -133,9 +140,9 @@ class StoreWrapper : public Store {
  public:
   explicit StoreWrapper(Store* target) : target_(target) {}
 
-  Status ListDirectory(const std::string& path,
-                       std::vector<DirEntry>* entries) override {
-    return target_->ListDirectory(path, entries);
+  Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
+                       FileInfo* info = nullptr) override {
+    return target_->ListDirectory(path, entries, info);
   }
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override {

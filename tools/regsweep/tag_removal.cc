@@ -39,9 +39,10 @@ class WithoutTagsStore : public storage::StoreWrapper {
   }
 
   Status ListDirectory(const std::string& path,
-                       std::vector<storage::DirEntry>* entries) override {
+                       std::vector<storage::DirEntry>* entries,
+                       storage::FileInfo* info = nullptr) override {
     if (Hidden(path)) return Gone(path);
-    Status s = StoreWrapper::ListDirectory(path, entries);
+    Status s = StoreWrapper::ListDirectory(path, entries, info);
     if (!s.ok()) return s;
     std::erase_if(*entries, [&](const storage::DirEntry& e) {
       return hidden_.count({path, e.name}) > 0;
