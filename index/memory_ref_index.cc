@@ -25,6 +25,7 @@ class MemoryRefIndex final : public RefIndex {
   Status DeleteRepository(const std::string& repository) override {
     std::unique_lock lock(mu_);
     repositories_.erase(repository);
+    marks_.erase(repository);
     return Status::OK();
   }
 
@@ -72,6 +73,29 @@ class MemoryRefIndex final : public RefIndex {
     return Status::OK();
   }
 
+  Status PutRepositoryMark(const std::string& repository,
+                           std::string_view value) override {
+    return Put(&marks_, repository, value);
+  }
+  Status GetRepositoryMark(const std::string& repository,
+                           std::string* value) override {
+    return Get(marks_, repository, value);
+  }
+  Status PutBlobListing(const std::string& prefix,
+                        std::string_view value) override {
+    return Put(&listings_, prefix, value);
+  }
+  Status GetBlobListing(const std::string& prefix,
+                        std::string* value) override {
+    return Get(listings_, prefix, value);
+  }
+  Status DropCarriedState() override {
+    std::unique_lock lock(mu_);
+    marks_.clear();
+    listings_.clear();
+    return Status::OK();
+  }
+
   Status SetMeta(const std::string& key, const std::string& value) override {
     std::unique_lock lock(mu_);
     meta_[key] = value;
@@ -109,7 +133,24 @@ class MemoryRefIndex final : public RefIndex {
   Status Flush() override { return Status::OK(); }
 
  private:
+  using Values = std::map<std::string, std::string, std::less<>>;
+
+  Status Put(Values* values, const std::string& key, std::string_view value) {
+    std::unique_lock lock(mu_);
+    (*values)[key] = std::string(value);
+    return Status::OK();
+  }
+  Status Get(const Values& values, const std::string& key, std::string* value) {
+    std::shared_lock lock(mu_);
+    auto it = values.find(key);
+    if (it == values.end()) return Status::NotFound(key, "not in the index");
+    *value = it->second;
+    return Status::OK();
+  }
+
   std::shared_mutex mu_;
+  Values marks_;
+  Values listings_;
   std::map<std::string, RepositorySnapshot> repositories_;
   std::map<std::string, std::string> meta_;
 };

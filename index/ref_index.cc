@@ -26,12 +26,22 @@ namespace regsweep::index {
 namespace {
 
 // Indexes into the handle vector; the order matches FamilyNames().
-enum Family { kDefault, kManifests, kRefs, kTags, kRepos, kMeta, kFamilyCount };
+enum Family {
+  kDefault,
+  kManifests,
+  kRefs,
+  kTags,
+  kRepos,
+  kMeta,
+  kMarks,
+  kListings,
+  kFamilyCount
+};
 
 const std::array<const char*, kFamilyCount>& FamilyNames() {
   static const std::array<const char*, kFamilyCount> names = {
-      "default",     schema::kManifests, schema::kRefs,
-      schema::kTags, schema::kRepos,     schema::kMeta};
+      "default",      schema::kManifests, schema::kRefs,  schema::kTags,
+      schema::kRepos, schema::kMeta,      schema::kMarks, schema::kListings};
   return names;
 }
 
@@ -57,8 +67,13 @@ rocksdb::DBOptions MakeDBOptions() {
   return options;
 }
 
-rocksdb::ColumnFamilyOptions MakeFamilyOptions() {
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(Family family) {
   rocksdb::ColumnFamilyOptions options;
+  if (family == kMarks || family == kListings) {
+    // Packed digests and fingerprints: random bytes that no compressor
+    // shrinks, read whole on every incremental pass.
+    options.compression = rocksdb::kNoCompression;
+  }
   options.write_buffer_size = kWriteBufferSize;
   options.level_compaction_dynamic_level_bytes = true;
   rocksdb::BlockBasedTableOptions table;
@@ -163,6 +178,14 @@ class RocksRefIndex final : public RefIndex {
   Status ListRepositories(std::vector<std::string>* names) override;
   Status Referrers(const Digest& child,
                    std::vector<ReferrerRecord>* referrers) override;
+  Status PutRepositoryMark(const std::string& repository,
+                           std::string_view value) override;
+  Status GetRepositoryMark(const std::string& repository,
+                           std::string* value) override;
+  Status PutBlobListing(const std::string& prefix,
+                        std::string_view value) override;
+  Status GetBlobListing(const std::string& prefix, std::string* value) override;
+  Status DropCarriedState() override;
   Status SetMeta(const std::string& key, const std::string& value) override;
   Status GetMeta(const std::string& key, std::string* value) override;
   Status Stats(IndexStats* stats) override;
@@ -191,6 +214,8 @@ class RocksRefIndex final : public RefIndex {
 
   Status Scan(Family family, const rocksdb::ReadOptions& options,
               std::string_view prefix, const Visitor& visit);
+  Status GetValue(Family family, const std::string& key, std::string* value);
+  Status DropFamily(Family family);
   Status CountKeys(Family family, const rocksdb::ReadOptions& options,
                    uint64_t* count);
   Status ReadRepository(const rocksdb::ReadOptions& options,
@@ -329,7 +354,10 @@ Status RocksRefIndex::AddDeletes(std::string_view repository,
     if (rewritten.HasTag(tag.tag)) continue;
     batch->Delete(Handle(kTags), schema::TagKey(repository, tag.tag));
   }
-  if (replacement == nullptr) batch->Delete(Handle(kRepos), repository);
+  if (replacement == nullptr) {
+    batch->Delete(Handle(kRepos), repository);
+    batch->Delete(Handle(kMarks), repository);
+  }
   return Status::OK();
 }
 
@@ -424,6 +452,57 @@ Status RocksRefIndex::Referrers(const Digest& child,
   return status;
 }
 
+Status RocksRefIndex::GetValue(Family family, const std::string& key,
+                               std::string* value) {
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), Handle(family), key, value);
+  if (status.IsNotFound()) {
+    return Status::NotFound(key, std::string("not in the index's ") +
+                                     FamilyNames()[family]);
+  }
+  return FromRocks(status);
+}
+
+Status RocksRefIndex::PutRepositoryMark(const std::string& repository,
+                                        std::string_view value) {
+  return FromRocks(db_->Put(write_options_, Handle(kMarks), repository,
+                            rocksdb::Slice(value.data(), value.size())));
+}
+
+Status RocksRefIndex::GetRepositoryMark(const std::string& repository,
+                                        std::string* value) {
+  return GetValue(kMarks, repository, value);
+}
+
+Status RocksRefIndex::PutBlobListing(const std::string& prefix,
+                                     std::string_view value) {
+  return FromRocks(db_->Put(write_options_, Handle(kListings), prefix,
+                            rocksdb::Slice(value.data(), value.size())));
+}
+
+Status RocksRefIndex::GetBlobListing(const std::string& prefix,
+                                     std::string* value) {
+  return GetValue(kListings, prefix, value);
+}
+
+// Deletes every key of one family in one batch.
+Status RocksRefIndex::DropFamily(Family family) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), Handle(family)));
+  rocksdb::WriteBatch batch;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Delete(Handle(family), it->key());
+  }
+  Status status = FromRocks(it->status());
+  if (!status.ok() || batch.Count() == 0) return status;
+  return FromRocks(db_->Write(write_options_, &batch));
+}
+
+Status RocksRefIndex::DropCarriedState() {
+  Status status = DropFamily(kMarks);
+  return status.ok() ? DropFamily(kListings) : status;
+}
+
 Status RocksRefIndex::SetMeta(const std::string& key,
                               const std::string& value) {
   return FromRocks(db_->Put(write_options_, Handle(kMeta), key, value));
@@ -465,8 +544,9 @@ Status RefIndex::Open(const std::string& dir, std::unique_ptr<RefIndex>* out) {
   if (error) return Status::IOError(dir, error.message());
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : FamilyNames()) {
-    families.emplace_back(name, MakeFamilyOptions());
+  for (int family = 0; family < kFamilyCount; ++family) {
+    families.emplace_back(FamilyNames()[family],
+                          MakeFamilyOptions(static_cast<Family>(family)));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;

@@ -7,6 +7,11 @@
 //   tags       (repository, tag) -> manifest digest, push time
 //   repos      repository -> change fingerprint, time of the pass that wrote it
 //   meta       store identity, format version, pass state
+//   marks      repository -> what its mark contributed to the last pass
+//   listings   blob prefix directory -> its listing at the last pass
+// The last two are opaque bytes, encoded and decided by gc/ (see
+// gc/repository_mark.h and gc/blob_listing.h): an incremental pass takes
+// them back for what did not change.
 //
 // Contract:
 //   - PutRepository replaces everything recorded for one repository (its
@@ -24,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/digest.h"
@@ -98,6 +104,22 @@ class RefIndex {
   // Every edge whose child is `child`, from every repository.
   virtual Status Referrers(const Digest& child,
                            std::vector<ReferrerRecord>* referrers) = 0;
+
+  // The opaque per-repository value of the marks family. DeleteRepository
+  // removes it too. GetRepositoryMark: NotFound if none.
+  virtual Status PutRepositoryMark(const std::string& repository,
+                                   std::string_view value) = 0;
+  virtual Status GetRepositoryMark(const std::string& repository,
+                                   std::string* value) = 0;
+  // The opaque per-prefix value of the listings family ("sha256/ab").
+  // GetBlobListing: NotFound if none.
+  virtual Status PutBlobListing(const std::string& prefix,
+                                std::string_view value) = 0;
+  virtual Status GetBlobListing(const std::string& prefix,
+                                std::string* value) = 0;
+  // Removes every value of the marks and listings families (the index now
+  // describes another store).
+  virtual Status DropCarriedState() = 0;
 
   virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
   // NotFound if `key` was never set.

@@ -13,6 +13,8 @@
 //   tags       repo \0 tag             -> digest, push time
 //   repos      repo                    -> fingerprint, write time
 //   meta       key                     -> value (raw bytes)
+//   marks      repo                    -> opaque (gc/repository_mark.h)
+//   listings   alg/xx                  -> opaque (gc/blob_listing.h)
 #ifndef REGSWEEP_INDEX_SCHEMA_H_
 #define REGSWEEP_INDEX_SCHEMA_H_
 
@@ -26,7 +28,7 @@
 namespace regsweep::index::schema {
 
 // Bump when the bytes above change meaning; Open refuses other versions.
-inline constexpr std::string_view kFormatVersion = "1";
+inline constexpr std::string_view kFormatVersion = "2";
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 
 inline constexpr char kManifests[] = "manifests";
@@ -34,6 +36,9 @@ inline constexpr char kRefs[] = "refs";
 inline constexpr char kTags[] = "tags";
 inline constexpr char kRepos[] = "repos";
 inline constexpr char kMeta[] = "meta";
+// Opaque values (gc/ encodes them): repo -> bytes, "alg/xx" -> bytes.
+inline constexpr char kMarks[] = "marks";
+inline constexpr char kListings[] = "listings";
 
 // True when `part` may be one part of a key: not empty, no NUL.
 bool IsKeyPart(std::string_view part);

@@ -344,7 +344,7 @@ TEST_F(RefIndexTest, Meta) {
   ASSERT_TRUE(index_->GetMeta("store_id", &value).ok());
   EXPECT_EQ(value, binary);
   ASSERT_TRUE(index_->GetMeta("format_version", &value).ok());
-  EXPECT_EQ(value, "1");
+  EXPECT_EQ(value, "2");
 }
 
 TEST_F(RefIndexTest, StatsCounts) {
@@ -546,7 +546,7 @@ TEST_F(RefIndexTest, PrefixNamesDoNotLeak) {
 }
 
 TEST_F(RefIndexTest, FormatVersionMismatchIsNotSupported) {
-  ASSERT_TRUE(index_->SetMeta("format_version", "2").ok());
+  ASSERT_TRUE(index_->SetMeta("format_version", "1").ok());  // an older one
   index_.reset();
   std::unique_ptr<RefIndex> reopened;
   Status status = RefIndex::Open(dir_, &reopened);
