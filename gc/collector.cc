@@ -9,7 +9,9 @@
 #include <memory>
 #include <optional>
 
+#include "gc/change_stamp.h"
 #include "gc/mark.h"
+#include "gc/sweep.h"
 #include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/registry.h"
@@ -67,7 +69,9 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     sweep_options.dry_run = true;
   }
   SweepResult sweep;
-  Sweep(registry, sweep_options, mark, progress, &sweep);
+  ListingOptions listing{index, report->pass == "incremental",
+                         NowNs() - kRacyMargin};
+  Sweep(registry, sweep_options, mark, listing, progress, &sweep);
   FillFromSweep(&sweep, report);
   if (index != nullptr && report->fatal.empty()) {
     s = index->Flush();  // the pass's writes first, then the mark that says so
@@ -80,12 +84,13 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   return Status::OK();
 }
 
-// "<root>:<device>:<inode>" of the store's docker/registry/v2 directory.
+// "<device>:<inode>" of the store's docker/registry/v2 directory: the same
+// however the store's path is spelled (relative, through a symbolic link),
+// and different for a copy of the store.
 std::string StoreIdentity(storage::Store* store) {
   storage::FileInfo info;
   if (!store->Stat(storage::layout::V2Root(), &info).ok()) return "";
-  return store->Describe("") + ":" + std::to_string(info.device) + ":" +
-         std::to_string(info.inode);
+  return std::to_string(info.device) + ":" + std::to_string(info.inode);
 }
 
 // Opens the index; a damaged one, or one of another format, is moved aside
@@ -128,6 +133,7 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
     for (size_t i = 0; s.ok() && i < names.size(); ++i) {
       s = index->DeleteRepository(names[i]);
     }
+    if (s.ok()) s = index->DropCarriedState();
     if (!s.ok()) return s;
   } else if (known && state == "running") {
     report->warnings.push_back("the previous pass with this index did not "

@@ -5,11 +5,15 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "gc/change_stamp.h"
 #include "gc/manifest.h"
+#include "gc/repository_mark.h"
+#include "util/clock.h"
 
 namespace regsweep::gc {
 namespace {
@@ -32,7 +36,8 @@ struct RepositoryOutcome {
   RepositoryLayers layers;
   std::vector<Status> fatal;
   uint64_t manifests_read = 0;
-  bool reread = true;  // false: marked from the index's snapshot
+  // false: marked from its stored RepositoryMark, without reading it.
+  bool reread = true;
 };
 
 Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
@@ -43,11 +48,15 @@ Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
 
 class RepositoryMarker {
  public:
+  // Stamps with times from `trusted_before_ns` on are not trusted (see
+  // gc/change_stamp.h).
   RepositoryMarker(const storage::Registry& registry, const GcOptions& options,
-                   int64_t now_ns, MarkSet* marked, RepositoryOutcome* out)
+                   int64_t trusted_before_ns, MarkSet* marked,
+                   RepositoryOutcome* out)
       : registry_(registry),
         options_(options),
-        now_ns_(now_ns),
+        now_ns_(options.now_ns),
+        trusted_before_ns_(trusted_before_ns),
         marked_(marked),
         out_(out) {}
 
@@ -56,6 +65,13 @@ class RepositoryMarker {
   void Run(const std::string& name, index::RefIndex* index, bool reuse_index);
 
  private:
+  bool TryReuseMark(const std::string& name, index::RefIndex* index);
+  void StoreMark(index::RefIndex* index);
+  void MarkBlob(const Digest& digest) {
+    uint64_t fingerprint = digest.Fingerprint();
+    marked_->AddFingerprint(fingerprint);
+    contributed_.push_back(fingerprint);
+  }
   bool TryReuse(index::RefIndex* index, uint64_t fingerprint);
   void AddRevisions();
   void AddRevision(const Digest& digest, int64_t mtime_ns);
@@ -79,6 +95,7 @@ class RepositoryMarker {
   const storage::Registry& registry_;
   const GcOptions& options_;
   const int64_t now_ns_;
+  const int64_t trusted_before_ns_;
   MarkSet* marked_;
   RepositoryOutcome* out_;
 
@@ -88,10 +105,18 @@ class RepositoryMarker {
   // The mark depended on something outside the repository's own manifests
   // (see gc/repository_snapshot.h): never reuse its snapshot.
   bool volatile_ = false;
+  // What this repository added to marked_, and until when (with -m and a
+  // grace period) the choice of kept revisions holds: for RepositoryMark.
+  std::vector<uint64_t> contributed_;
+  int64_t valid_until_ns_ = std::numeric_limits<int64_t>::max();
 };
 
 void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
                            bool reuse_index) {
+  if (reuse_index && TryReuseMark(name, index)) {
+    out_->reread = false;
+    return;
+  }
   Status s = registry_.ScanRepository(name, &info_);
   for (storage::StoreProblem& problem : info_.problems) {
     out_->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
@@ -106,8 +131,10 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
   out_->layers.layers = std::move(info_.layers);
   AddRevisions();
   uint64_t fingerprint = ScanFingerprint(info_);
-  out_->reread = !(reuse_index && TryReuse(index, fingerprint));
-  if (out_->reread) ReadManifests();
+  // The links changed, or could have: they were read again; the manifests
+  // too unless the revisions are those the index holds.
+  bool manifests_reused = reuse_index && TryReuse(index, fingerprint);
+  if (!manifests_reused) ReadManifests();
   if (!out_->fatal.empty()) return;
   if (options_.delete_untagged) {
     ChooseKeptUntagged();
@@ -116,7 +143,72 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
   }
   MarkKept();
   CollectDeletions();
-  if (index != nullptr && out_->reread) WriteIndex(index, fingerprint);
+  if (index != nullptr && !manifests_reused) WriteIndex(index, fingerprint);
+  if (index != nullptr) StoreMark(index);
+}
+
+// Takes the repository's stored mark instead of scanning it, when the
+// reuse rule of gc/repository_mark.h allows.
+bool RepositoryMarker::TryReuseMark(const std::string& name,
+                                    index::RefIndex* index) {
+  std::string value;
+  RepositoryMark mark;
+  if (!index->GetRepositoryMark(name, &value).ok() ||
+      !DecodeRepositoryMark(value, &mark) ||
+      mark.delete_untagged != options_.delete_untagged ||
+      (mark.delete_untagged && mark.grace_ns != options_.grace_ns) ||
+      now_ns_ >= mark.valid_until_ns) {
+    return false;
+  }
+  std::vector<storage::FileInfo> infos;
+  std::vector<Status> statuses;
+  registry_.StatRepository(name, mark.shape, &infos, &statuses);
+  ChangeStamp stamp = StampOf(infos, statuses, trusted_before_ns_);
+  if (!stamp.trusted || stamp.hash != mark.stamp) return false;
+  for (uint64_t fingerprint : mark.marked) marked_->AddFingerprint(fingerprint);
+  out_->layers.repository = name;
+  out_->layers.layers = std::move(mark.layers);
+  for (Digest& digest : mark.to_delete) {
+    out_->deletions.push_back(
+        ManifestToDelete{name, std::move(digest), mark.shape.tags});
+  }
+  return true;
+}
+
+// Stores what this repository contributed, with a stamp of what decided
+// it, for the next pass. A repository that reported anything, or whose
+// stamp is racy, is stored as not reusable: the next pass re-reads it.
+void RepositoryMarker::StoreMark(index::RefIndex* index) {
+  RepositoryMark mark;
+  bool reusable = !volatile_ && out_->problems.empty() && out_->fatal.empty();
+  if (reusable) {
+    // What the scan saw, described as it was when it was read: a change
+    // after that gives the next pass another stamp.
+    mark.shape = info_.shape;
+    ChangeStamp stamp = StampOf(info_.described, info_.described_statuses,
+                                trusted_before_ns_);
+    reusable = stamp.trusted;
+    mark.stamp = stamp.hash;
+  }
+  if (!reusable) {
+    // An empty value never decodes: a stale mark must not outlive a change.
+    Status s = index->PutRepositoryMark(info_.name, "");
+    if (!s.ok()) Fatal(s);
+    return;
+  }
+  mark.delete_untagged = options_.delete_untagged;
+  mark.grace_ns = options_.grace_ns;
+  mark.valid_until_ns = valid_until_ns_;
+  std::sort(contributed_.begin(), contributed_.end());
+  contributed_.erase(std::unique(contributed_.begin(), contributed_.end()),
+                     contributed_.end());
+  mark.marked = std::move(contributed_);
+  for (const ManifestToDelete& deletion : out_->deletions) {
+    mark.to_delete.push_back(deletion.digest);
+  }
+  mark.layers = out_->layers.layers;
+  Status s = index->PutRepositoryMark(info_.name, EncodeRepositoryMark(mark));
+  if (!s.ok()) Fatal(s);
 }
 
 bool RepositoryMarker::TryReuse(index::RefIndex* index, uint64_t fingerprint) {
@@ -273,7 +365,11 @@ void RepositoryMarker::ChooseKeptUntagged() {
   std::vector<size_t> roots;
   AddTagRoots(&roots);
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (IsRecent(nodes_[i].link_mtime_ns)) roots.push_back(i);
+    if (!IsRecent(nodes_[i].link_mtime_ns)) continue;
+    roots.push_back(i);
+    // Kept while recent: another pass after that may decide otherwise.
+    valid_until_ns_ = std::min(valid_until_ns_,
+                               nodes_[i].link_mtime_ns + options_.grace_ns);
   }
   KeepClosure(std::move(roots));
 }
@@ -319,9 +415,9 @@ void RepositoryMarker::MarkManifest(const Digest& digest,
                                     const ParsedManifest& parsed,
                                     std::unordered_set<Digest>* visited) {
   if (!visited->insert(digest).second) return;
-  marked_->Add(digest);
+  MarkBlob(digest);
   for (const Reference& ref : parsed.references) {
-    marked_->Add(ref.digest);
+    MarkBlob(ref.digest);
     if (ref.role == ReferenceRole::kChild && !node_of_.count(ref.digest)) {
       MarkChildOutsideRevisions(ref.digest, visited);
     }
@@ -416,9 +512,10 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   }
   if (progress != nullptr) progress->Start("mark", names.size());
   std::vector<RepositoryOutcome> outcomes(names.size());
+  const int64_t trusted_before_ns = NowNs() - kRacyMargin;
   tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
-    RepositoryMarker marker(registry, options, options.now_ns, &result->marked,
-                            &outcomes[i]);
+    RepositoryMarker marker(registry, options, trusted_before_ns,
+                            &result->marked, &outcomes[i]);
     marker.Run(names[i], index, reuse_index);
     if (progress != nullptr) ++progress->done;
   });

@@ -51,7 +51,8 @@ struct MarkResult {
   std::vector<Problem> problems;
   std::vector<Status> fatal;  // non-empty: nothing may be deleted
   uint64_t repositories = 0;
-  uint64_t repositories_reread = 0;  // not taken from the index
+  // Repositories whose links were read again (not taken from the index).
+  uint64_t repositories_reread = 0;
   uint64_t manifests_read = 0;
 };
 

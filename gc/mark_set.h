@@ -21,7 +21,10 @@ namespace regsweep::gc {
 class MarkSet {
  public:
   // Thread-safe before Seal(); must not be called after.
-  void Add(const Digest& digest) { buffers_.local().push_back(digest.Fingerprint()); }
+  void Add(const Digest& digest) { AddFingerprint(digest.Fingerprint()); }
+  void AddFingerprint(uint64_t fingerprint) {
+    buffers_.local().push_back(fingerprint);
+  }
 
   // Merges the per-thread buffers. Call once, after every Add().
   void Seal();

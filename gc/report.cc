@@ -52,6 +52,7 @@ std::string ReportToJson(const GcReport& r) {
   w.Field("pass", r.pass);
   w.FieldUint("repositories", r.repositories);
   w.FieldUint("repositories_reread", r.repositories_reread);
+  w.FieldUint("blob_prefixes_reused", r.sweep.prefixes_reused);
   w.FieldUint("manifests_read", r.manifests_read);
   w.FieldUint("blobs_marked", r.blobs_marked);
   WriteEligible(&w, r);

@@ -73,10 +73,12 @@ class Gatherer {
 class Sweeper {
  public:
   Sweeper(const storage::Registry& registry, const GcOptions& options,
-          const MarkResult& mark, GcProgress* progress, SweepResult* result)
+          const MarkResult& mark, const ListingOptions& listing_options,
+          GcProgress* progress, SweepResult* result)
       : registry_(registry),
         options_(options),
         mark_(mark),
+        listing_options_(listing_options),
         progress_(progress),
         result_(result) {}
 
@@ -106,6 +108,7 @@ class Sweeper {
   const storage::Registry& registry_;
   const GcOptions& options_;
   const MarkResult& mark_;
+  const ListingOptions& listing_options_;
   GcProgress* progress_;
   SweepResult* result_;
   std::mutex errors_mu_;
@@ -144,28 +147,35 @@ void Sweeper::ListBlobs(BlobListing* listing) {
   Gatherer<uint64_t> existing;
   Gatherer<EligibleBlob> candidates;
   Gatherer<storage::StoreProblem> more_problems;
+  // Which blobs exist matters only to the deletion of layer links.
+  const bool keep_existing = !options_.dry_run;
+  std::atomic<uint64_t> reused_count{0};
   tbb::parallel_for(size_t{0}, prefixes.size(), [&](size_t i) {
-    std::vector<Digest> digests;
+    PrefixBlobs blobs;
     std::vector<storage::StoreProblem> found;
-    Status listed = registry_.ListBlobs(prefixes[i], &digests, &found);
+    bool reused = false;
+    Status listed = ListPrefix(registry_, prefixes[i], listing_options_,
+                               &blobs, &found, &reused);
     if (!listed.ok()) {
       Failed(listed);
       listing->complete = false;
     }
     std::vector<uint64_t> fingerprints;
     std::vector<EligibleBlob> unmarked;
-    for (Digest& digest : digests) {
-      uint64_t fingerprint = digest.Fingerprint();
-      fingerprints.push_back(fingerprint);
+    for (size_t k = 0; k < blobs.size(); ++k) {
+      uint64_t fingerprint = blobs.fingerprint(k);
+      if (keep_existing) fingerprints.push_back(fingerprint);
       if (!mark_.marked.ContainsFingerprint(fingerprint)) {
-        unmarked.push_back(EligibleBlob{std::move(digest), 0});
+        unmarked.push_back(EligibleBlob{blobs.digest(k), 0});
       }
     }
+    if (reused) ++reused_count;
     existing.Add(std::move(fingerprints));
     candidates.Add(std::move(unmarked));
     more_problems.Add(std::move(found));
     Step();
   });
+  result_->prefixes_reused = reused_count;
   listing->existing = existing.Take();
   std::sort(listing->existing.begin(), listing->existing.end());
   listing->candidates = candidates.Take();
@@ -329,8 +339,9 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
 }  // namespace
 
 void Sweep(const storage::Registry& registry, const GcOptions& options,
-           const MarkResult& mark, GcProgress* progress, SweepResult* result) {
-  Sweeper(registry, options, mark, progress, result).Run();
+           const MarkResult& mark, const ListingOptions& listing,
+           GcProgress* progress, SweepResult* result) {
+  Sweeper(registry, options, mark, listing, progress, result).Run();
 }
 
 }  // namespace regsweep::gc

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "gc/blob_listing.h"
 #include "gc/mark.h"
 #include "gc/options.h"
 #include "gc/problem.h"
@@ -37,6 +38,8 @@ struct SweepResult {
   uint64_t bytes_deleted = 0;
   uint64_t manifests_deleted = 0;
   uint64_t layer_links_deleted = 0;
+  // Blob prefix directories whose listing came from the index.
+  uint64_t prefixes_reused = 0;
   std::vector<Problem> problems;
   // Deletions that failed. The run goes on with the next; a rerun retries.
   std::vector<Status> errors;
@@ -48,10 +51,12 @@ struct SweepResult {
   double delete_seconds = 0;
 };
 
-// Lists every blob, finds those `mark` did not reach, and (unless
-// options.dry_run) deletes as described above.
+// Lists every blob (through gc/blob_listing.h with `listing`: from the
+// index where a prefix did not change), finds those `mark` did not reach,
+// and (unless options.dry_run) deletes as described above.
 void Sweep(const storage::Registry& registry, const GcOptions& options,
-           const MarkResult& mark, GcProgress* progress, SweepResult* result);
+           const MarkResult& mark, const ListingOptions& listing,
+           GcProgress* progress, SweepResult* result);
 
 }  // namespace regsweep::gc
 

@@ -29,8 +29,10 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
   std::printf("  repositories        %llu",
               static_cast<unsigned long long>(r.repositories));
   if (r.pass == "incremental") {
-    std::printf(" (incremental pass: %llu re-read)",
-                static_cast<unsigned long long>(r.repositories_reread));
+    std::printf(" (incremental pass: %llu re-read; %llu blob directories "
+                "listed from the index)",
+                static_cast<unsigned long long>(r.repositories_reread),
+                static_cast<unsigned long long>(r.sweep.prefixes_reused));
   }
   std::printf("\n");
   std::printf("  manifests read      %llu\n",

@@ -1,0 +1,117 @@
+#include "gc/blob_listing.h"
+
+#include "gc/change_stamp.h"
+#include "index/coding.h"
+
+namespace regsweep::gc {
+namespace {
+
+constexpr uint8_t kLayout = 1;
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+
+std::string PrefixKey(const storage::BlobPrefix& prefix) {
+  return prefix.algorithm + "/" + prefix.prefix;
+}
+
+}  // namespace
+
+void PrefixBlobs::Add(const Digest& digest) {
+  // Digests are valid, so their hex is lowercase and of even length.
+  std::string_view hex = digest.hex();
+  if (algorithm_.empty()) {
+    algorithm_.assign(digest.algorithm_name());
+    raw_bytes_ = hex.size() / 2;
+  }
+  fingerprints_.push_back(digest.Fingerprint());
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    raw_.push_back(static_cast<char>(HexValue(hex[i]) << 4 | HexValue(hex[i + 1])));
+  }
+}
+
+Digest PrefixBlobs::digest(size_t i) const {
+  std::string hex;
+  hex.reserve(2 * raw_bytes_);
+  for (size_t k = i * raw_bytes_; k < (i + 1) * raw_bytes_; ++k) {
+    uint8_t byte = static_cast<uint8_t>(raw_[k]);
+    hex.push_back(kHexDigits[byte >> 4]);
+    hex.push_back(kHexDigits[byte & 0x0f]);
+  }
+  Digest digest;
+  Digest::FromParts(algorithm_, hex, &digest);
+  return digest;
+}
+
+std::string PrefixBlobs::Encode(uint64_t stamp) const {
+  std::string out;
+  index::PutByte(&out, kLayout);
+  index::PutFixed64(&out, stamp);
+  index::PutLengthPrefixed(&out, algorithm_);
+  index::PutVarint64(&out, raw_bytes_);
+  index::PutVarint64(&out, fingerprints_.size());
+  for (uint64_t fingerprint : fingerprints_) index::PutFixed64(&out, fingerprint);
+  out.append(raw_);
+  return out;
+}
+
+bool PrefixBlobs::Decode(std::string_view in, uint64_t stamp) {
+  uint8_t layout;
+  uint64_t stored_stamp, raw_bytes, count;
+  std::string_view algorithm;
+  if (!index::GetByte(&in, &layout) || layout != kLayout ||
+      !index::GetFixed64(&in, &stored_stamp) || stored_stamp != stamp ||
+      !index::GetLengthPrefixed(&in, &algorithm) ||
+      !index::GetVarint64(&in, &raw_bytes) || !index::GetVarint64(&in, &count) ||
+      count > in.size() / 8 || in.size() != count * (8 + raw_bytes)) {
+    return false;
+  }
+  bool known = (algorithm == "sha256" && raw_bytes == 32) ||
+               (algorithm == "sha512" && raw_bytes == 64);
+  if (count > 0 && !known) return false;
+  algorithm_.assign(algorithm);
+  raw_bytes_ = raw_bytes;
+  fingerprints_.resize(count);
+  for (uint64_t& fingerprint : fingerprints_) index::GetFixed64(&in, &fingerprint);
+  raw_.assign(in);
+  return true;
+}
+
+Status ListPrefix(const storage::Registry& registry,
+                  const storage::BlobPrefix& prefix,
+                  const ListingOptions& options, PrefixBlobs* blobs,
+                  std::vector<storage::StoreProblem>* problems, bool* reused) {
+  *reused = false;
+  *blobs = PrefixBlobs();
+  // The stamp comes before the listing: a change while we list makes the
+  // stored stamp older than the directory, so the next pass lists again.
+  ChangeStamp stamp;
+  if (options.index != nullptr) {
+    storage::FileInfo info;
+    Status s = registry.StatBlobPrefix(prefix, &info);
+    stamp = StampOf({info}, {s}, options.trusted_before_ns);
+    stamp.trusted = stamp.trusted && s.ok();
+  }
+  std::string key = PrefixKey(prefix);
+  if (options.reuse && stamp.trusted) {
+    std::string value;
+    if (options.index->GetBlobListing(key, &value).ok() &&
+        blobs->Decode(value, stamp.hash)) {
+      *reused = true;
+      return Status::OK();
+    }
+    *blobs = PrefixBlobs();
+  }
+  std::vector<Digest> digests;
+  size_t problems_before = problems->size();
+  Status s = registry.ListBlobs(prefix, &digests, problems);
+  if (!s.ok()) return s;
+  for (const Digest& digest : digests) blobs->Add(digest);
+  if (options.index == nullptr) return Status::OK();
+  // Not reusable: an empty value never decodes.
+  bool reusable = stamp.trusted && problems->size() == problems_before;
+  return options.index->PutBlobListing(key,
+                                       reusable ? blobs->Encode(stamp.hash) : "");
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,89 @@
+#include "gc/repository_mark.h"
+
+#include "index/coding.h"
+
+namespace regsweep::gc {
+namespace {
+
+// Layout version: a value in another layout is not reused (re-read).
+constexpr uint8_t kLayout = 1;
+
+void PutStrings(std::string* out, const std::vector<std::string>& strings) {
+  index::PutVarint64(out, strings.size());
+  for (const std::string& s : strings) index::PutLengthPrefixed(out, s);
+}
+
+bool GetStrings(std::string_view* in, std::vector<std::string>* strings) {
+  uint64_t count;
+  if (!index::GetVarint64(in, &count) || count > in->size()) return false;
+  strings->resize(count);
+  for (std::string& s : *strings) {
+    std::string_view view;
+    if (!index::GetLengthPrefixed(in, &view)) return false;
+    s.assign(view);
+  }
+  return true;
+}
+
+void PutDigests(std::string* out, const std::vector<Digest>& digests) {
+  index::PutVarint64(out, digests.size());
+  for (const Digest& digest : digests) index::PutDigest(out, digest);
+}
+
+bool GetDigests(std::string_view* in, std::vector<Digest>* digests) {
+  uint64_t count;
+  if (!index::GetVarint64(in, &count) || count > in->size()) return false;
+  digests->resize(count);
+  for (Digest& digest : *digests) {
+    if (!index::GetDigest(in, &digest)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeRepositoryMark(const RepositoryMark& mark) {
+  std::string out;
+  index::PutByte(&out, kLayout);
+  index::PutFixed64(&out, mark.stamp);
+  index::PutByte(&out, mark.delete_untagged ? 1 : 0);
+  index::PutFixed64(&out, static_cast<uint64_t>(mark.grace_ns));
+  index::PutFixed64(&out, static_cast<uint64_t>(mark.valid_until_ns));
+  PutStrings(&out, mark.shape.revision_algorithms);
+  PutDigests(&out, mark.shape.revisions);
+  PutStrings(&out, mark.shape.tags);
+  PutStrings(&out, mark.shape.layer_algorithms);
+  index::PutVarint64(&out, mark.marked.size());
+  for (uint64_t fingerprint : mark.marked) index::PutFixed64(&out, fingerprint);
+  PutDigests(&out, mark.to_delete);
+  PutDigests(&out, mark.layers);
+  return out;
+}
+
+bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark) {
+  uint8_t layout, mode;
+  uint64_t grace, valid_until, count;
+  if (!index::GetByte(&in, &layout) || layout != kLayout ||
+      !index::GetFixed64(&in, &mark->stamp) || !index::GetByte(&in, &mode) ||
+      !index::GetFixed64(&in, &grace) || !index::GetFixed64(&in, &valid_until)) {
+    return false;
+  }
+  mark->delete_untagged = mode != 0;
+  mark->grace_ns = static_cast<int64_t>(grace);
+  mark->valid_until_ns = static_cast<int64_t>(valid_until);
+  if (!GetStrings(&in, &mark->shape.revision_algorithms) ||
+      !GetDigests(&in, &mark->shape.revisions) ||
+      !GetStrings(&in, &mark->shape.tags) ||
+      !GetStrings(&in, &mark->shape.layer_algorithms) ||
+      !index::GetVarint64(&in, &count) || count > in.size() / 8) {
+    return false;
+  }
+  mark->marked.resize(count);
+  for (uint64_t& fingerprint : mark->marked) {
+    if (!index::GetFixed64(&in, &fingerprint)) return false;
+  }
+  return GetDigests(&in, &mark->to_delete) && GetDigests(&in, &mark->layers) &&
+         in.empty();
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,266 @@
+// Incremental passes: what a pass stores for the next one (repository marks,
+// blob listings), the change stamps that decide whether it may be reused,
+// and that an unchanged repository is not read again while a changed one
+// always is.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "gc/blob_listing.h"
+#include "gc/change_stamp.h"
+#include "gc/collector.h"
+#include "gc/repository_mark.h"
+#include "storage/layout.h"
+#include "storage/store.h"
+#include "testutil/test_store.h"
+
+namespace regsweep {
+namespace {
+
+namespace layout = storage::layout;
+
+Digest D(char c) {
+  Digest d;
+  EXPECT_TRUE(Digest::FromParts("sha256", std::string(64, c), &d));
+  return d;
+}
+
+TEST(RepositoryMarkTest, RoundTripsAndRejectsDamage) {
+  gc::RepositoryMark mark;
+  mark.stamp = 0x1234567890abcdefull;
+  mark.delete_untagged = true;
+  mark.grace_ns = 3600;
+  mark.valid_until_ns = 99;
+  mark.shape.revision_algorithms = {"sha256"};
+  mark.shape.revisions = {D('a'), D('b')};
+  mark.shape.tags = {"latest", "v1"};
+  mark.shape.layer_algorithms = {"sha256"};
+  mark.marked = {1, 2, 3};
+  mark.to_delete = {D('b')};
+  mark.layers = {D('c'), D('d')};
+  std::string value = gc::EncodeRepositoryMark(mark);
+  gc::RepositoryMark back;
+  ASSERT_TRUE(gc::DecodeRepositoryMark(value, &back));
+  EXPECT_EQ(back.stamp, mark.stamp);
+  EXPECT_TRUE(back.delete_untagged);
+  EXPECT_EQ(back.grace_ns, 3600);
+  EXPECT_EQ(back.valid_until_ns, 99);
+  EXPECT_EQ(back.shape.revisions, mark.shape.revisions);
+  EXPECT_EQ(back.shape.tags, mark.shape.tags);
+  EXPECT_EQ(back.marked, mark.marked);
+  EXPECT_EQ(back.to_delete, mark.to_delete);
+  EXPECT_EQ(back.layers, mark.layers);
+  // What a pass stores for a repository it must re-read, a cut value, and
+  // trailing bytes never decode: such a mark is never reused.
+  EXPECT_FALSE(gc::DecodeRepositoryMark("", &back));
+  EXPECT_FALSE(gc::DecodeRepositoryMark(value.substr(0, value.size() - 1), &back));
+  EXPECT_FALSE(gc::DecodeRepositoryMark(value + "x", &back));
+}
+
+TEST(PrefixBlobsTest, RoundTripsOnlyWithItsStamp) {
+  gc::PrefixBlobs blobs;
+  blobs.Add(D('a'));
+  blobs.Add(D('b'));
+  std::string value = blobs.Encode(42);
+  gc::PrefixBlobs back;
+  EXPECT_FALSE(back.Decode(value, 43));
+  ASSERT_TRUE(back.Decode(value, 42));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back.digest(0), D('a'));
+  EXPECT_EQ(back.digest(1), D('b'));
+  EXPECT_EQ(back.fingerprint(1), D('b').Fingerprint());
+  EXPECT_FALSE(back.Decode("", 42));
+  EXPECT_FALSE(back.Decode(value.substr(0, value.size() - 1), 42));
+}
+
+TEST(ChangeStampTest, TrustsOnlyOldTimesAndKnownStates) {
+  storage::FileInfo old_file;
+  old_file.inode = 7;
+  old_file.mtime_ns = 100;
+  old_file.ctime_ns = 100;
+  std::vector<Status> ok = {Status::OK()};
+  gc::ChangeStamp stamp = gc::StampOf({old_file}, ok, 1000);
+  EXPECT_TRUE(stamp.trusted);
+  // A time within the racy margin of the pass: not trusted.
+  storage::FileInfo recent = old_file;
+  recent.ctime_ns = 1000;
+  EXPECT_FALSE(gc::StampOf({recent}, ok, 1000).trusted);
+  // Absent is a state; an unreadable entry is not.
+  EXPECT_TRUE(gc::StampOf({storage::FileInfo()},
+                          {Status::NotFound("x", "gone")}, 1000).trusted);
+  EXPECT_FALSE(gc::StampOf({storage::FileInfo()},
+                           {Status::IOError("x", "EIO")}, 1000).trusted);
+  // Each field counts: another inode, size, time or absence, another hash.
+  storage::FileInfo other = old_file;
+  other.inode = 8;
+  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
+  other = old_file;
+  other.size = 1;
+  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
+  other = old_file;
+  other.ctime_ns = 101;
+  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
+  EXPECT_NE(gc::StampOf({storage::FileInfo()}, {Status::NotFound("x", "")}, 1000).hash,
+            stamp.hash);
+}
+
+// Counts the link and manifest reads of a pass.
+class CountingStore : public storage::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes,
+                 std::vector<storage::FileContents>* files) override {
+    reads += names.size();
+    StoreWrapper::ReadFiles(dir, names, max_bytes, files);
+  }
+  Status ReadFile(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, storage::FileInfo* info) override {
+    ++reads;
+    return StoreWrapper::ReadFile(path, max_bytes, contents, info);
+  }
+  std::atomic<uint64_t> reads{0};
+};
+
+class IncrementalPassTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    index_dir_ = store_.root() + "-index";
+    image_ = store_.PushImage("app", {"app layer"});
+    old_image_ = store_.PushImage("app", {"old layer"});
+    store_.PutTag("app", "latest", image_);
+    other_ = store_.PushImage("other", {"other layer"});
+    store_.PutTag("other", "latest", other_);
+  }
+  void TearDown() override { std::filesystem::remove_all(index_dir_); }
+
+  // Waits out the racy margin, so that what the store holds now is stored
+  // as reusable by the next pass.
+  static void LetChangesAge() {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(gc::kRacyMargin) +
+                                std::chrono::milliseconds(100));
+  }
+
+  gc::GcReport Run(bool with_index, uint64_t* reads = nullptr,
+                   bool full = false) {
+    std::unique_ptr<storage::Store> files;
+    EXPECT_TRUE(storage::OpenFileStore(store_.root(), &files).ok());
+    CountingStore counting(files.get());
+    gc::GcOptions options;
+    options.delete_untagged = true;
+    options.dry_run = true;
+    options.grace_ns = 0;
+    options.full = full;
+    if (with_index) options.index_dir = index_dir_;
+    gc::GcReport report;
+    Status s = gc::RunGc(&counting, options, nullptr, &report);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (reads != nullptr) *reads = counting.reads;
+    return report;
+  }
+
+  static std::set<std::string> Named(const gc::GcReport& report) {
+    std::set<std::string> out;
+    for (const auto& b : report.sweep.blobs_eligible) out.insert(b.digest.str());
+    for (const auto& m : report.manifests_eligible) {
+      out.insert(m.repository + "@" + m.digest.str());
+    }
+    return out;
+  }
+
+  // The incremental pass must name what a full pass without index names.
+  void ExpectSameAsFull(const gc::GcReport& incremental) {
+    EXPECT_EQ(incremental.pass, "incremental");
+    EXPECT_EQ(Named(incremental), Named(Run(false)));
+  }
+
+  testing::TestStore store_;
+  std::string index_dir_;
+  Digest image_, old_image_, other_;
+};
+
+TEST_F(IncrementalPassTest, UnchangedStoreIsNeitherReadNorListed) {
+  LetChangesAge();
+  gc::GcReport full = Run(true);
+  EXPECT_EQ(full.pass, "full");
+  uint64_t reads = 0;
+  gc::GcReport again = Run(true, &reads);
+  EXPECT_EQ(again.repositories_reread, 0u);
+  EXPECT_EQ(reads, 0u);  // not one link, not one manifest
+  EXPECT_GT(again.sweep.prefixes_reused, 0u);
+  ExpectSameAsFull(again);
+  EXPECT_EQ(Named(again), Named(full));
+}
+
+TEST_F(IncrementalPassTest, TagRewrittenInPlaceIsSeen) {
+  LetChangesAge();
+  Run(true);
+  // As distribution's filesystem driver writes it: truncate and rewrite the
+  // same file, so no directory changes; the link has the same size.
+  std::ofstream(store_.Path(layout::TagCurrentLinkPath("app", "latest")),
+                std::ios::trunc)
+      << old_image_.str();
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories_reread, 1u);
+  EXPECT_TRUE(Named(report).count("app@" + image_.str()));
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, ManifestDeletedThroughTheApiIsSeen) {
+  store_.PutTag("app", "old", old_image_);
+  LetChangesAge();
+  Run(true);
+  // The API removes the revision's link file only, and the tags on it.
+  store_.RemovePath(layout::RevisionLinkPath("app", old_image_));
+  store_.RemovePath(layout::TagDir("app", "old"));
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories_reread, 1u);
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, NewBlobAndNewRepositoryAreSeen) {
+  LetChangesAge();
+  Run(true);
+  Digest orphan = store_.PutBlob("an orphan pushed after the pass");
+  store_.PushImage("new", {"new layer"});
+  gc::GcReport report = Run(true);
+  EXPECT_TRUE(Named(report).count(orphan.str()));
+  EXPECT_EQ(report.repositories_reread, 1u);  // "new"
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, RecentChangeIsReadAgainByTheNextPass) {
+  Run(true);  // the store was written just now: nothing is trusted
+  gc::GcReport second = Run(true);
+  EXPECT_EQ(second.repositories_reread, second.repositories);
+  EXPECT_EQ(second.sweep.prefixes_reused, 0u);
+  ExpectSameAsFull(second);
+}
+
+TEST_F(IncrementalPassTest, AnotherModeDoesNotReuseTheMark) {
+  LetChangesAge();
+  Run(true);  // -m
+  std::unique_ptr<storage::Store> files;
+  ASSERT_TRUE(storage::OpenFileStore(store_.root(), &files).ok());
+  gc::GcOptions options;
+  options.dry_run = true;
+  options.grace_ns = 0;
+  options.index_dir = index_dir_;
+  gc::GcReport report;
+  ASSERT_TRUE(gc::RunGc(files.get(), options, nullptr, &report).ok());
+  EXPECT_EQ(report.pass, "incremental");
+  // Default mode keeps every revision: the old image's layer too.
+  for (const auto& blob : report.sweep.blobs_eligible) {
+    EXPECT_NE(blob.digest, old_image_);
+  }
+  EXPECT_TRUE(report.manifests_eligible.empty());
+}
+
+}  // namespace
+}  // namespace regsweep
