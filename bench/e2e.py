@@ -3,7 +3,8 @@
 
     python3 bench/e2e.py --build BUILD_DIR [--sizes 10000,100000,1000000]
         [--repeats 3] [--repeats-large 1] [--work DIR] [--keep]
-        [--out bench/RESULTS.md]
+        [--cases dry,dry-m,floor,incremental,incremental-m,real,real-m]
+        [--churn 0.01] [--out bench/RESULTS.md]
 
 For each size it generates a store with BUILD_DIR/gen_store (fixed seed),
 writes a registry config for it, warms the page cache with one untimed read
@@ -13,16 +14,28 @@ first in each repeat:
   dry     `docker-registry garbage-collect --dry-run CONFIG`
           vs `regsweep gc STORE --dry-run --grace 0 -q`
   dry-m   the same with --delete-untagged (-m) on both
+  floor   BUILD_DIR/bench/io_floor STORE: the bare I/O of a full pass
+  incremental, incremental-m
+          regsweep alone, after a little change: on the pristine store a
+          full dry run builds an index (--index IDX, not timed), then
+          `gen_store --churn 0.01` changes about 1% of the repositories
+          (not timed) and, 2 s later (regsweep re-reads what changed within
+          the last second or two), measured side by side: an incremental
+          dry run with a copy of IDX (copied afresh before every repeat, so
+          each is the same incremental pass over the same change) against
+          a full dry run with a fresh, empty index. Both must say so in
+          their report ("pass") and name exactly the same blobs and
+          manifests, or the benchmark stops with an error.
   real    a real run, default mode, each on a fresh store
   real-m  a real run with -m, each on a fresh store
-  floor   BUILD_DIR/bench/io_floor STORE: the bare I/O of a full pass
 
-regsweep always does a full pass with a fresh, empty --index directory, so
-writing the reference index is included, and writes its --json report (for
-its phases and, on real runs, deleted blobs per second). A fresh store for a
-real run is made by regenerating it with the same seed (gen_store is
-deterministic), which needs one store's worth of disk at a time; that time
-is not counted.
+Apart from the incremental passes, regsweep always does a full pass with a
+fresh, empty --index directory, so writing the reference index is included,
+and writes its --json report (for its phases, repositories re-read and, on
+real runs, deleted blobs per second). A fresh store (for a real run, or
+after the churn) is made by regenerating it with the same seed (gen_store
+is deterministic), which needs one store's worth of disk at a time; that
+time is not counted. --cases picks which of the cases above to run.
 
 Wall time is measured around the process, CPU time (user+sys) and peak RSS
 come from wait4's rusage. Each figure in the table is the median over the
@@ -71,15 +84,36 @@ http:
   addr: 127.0.0.1:0
 """
 
+# The store's churn before the incremental passes: its own seed, so that
+# it does not replay the generator's choices.
+CHURN_SEED = 2
+# regsweep re-reads whatever changed within about the last second or two
+# (a change in the same clock tick could hide); an incremental pass starts
+# this long after the churn, so that it can reuse what the index holds.
+SETTLE_SECONDS = 2.0
+
 DRY_CASES = ("dry", "dry-m")
 REAL_CASES = ("real", "real-m")
+INCREMENTAL_CASES = ("incremental", "incremental-m")
+# The full pass each incremental case is measured against, and the dry run
+# whose distribution figure it is compared with.
+FULL_AFTER_CHURN = {"incremental": "churned", "incremental-m": "churned-m"}
+PRISTINE_DRY = {"incremental": "dry", "incremental-m": "dry-m"}
+CASES = DRY_CASES + ("floor",) + INCREMENTAL_CASES + REAL_CASES
 CASE_TEXT = {
     "dry": "dry run",
     "dry-m": "dry run -m",
+    "incremental": "incremental dry run",
+    "churned": "full dry run (after churn)",
+    "incremental-m": "incremental dry run -m",
+    "churned-m": "full dry run -m (after churn)",
     "real": "real run",
     "real-m": "real run -m",
     "floor": "I/O floor",
 }
+# Table order: each incremental row next to its full pass.
+TABLE_CASES = DRY_CASES + ("incremental", "churned", "incremental-m",
+                           "churned-m") + REAL_CASES + ("floor",)
 
 
 def log(message):
@@ -103,6 +137,13 @@ class Measurement:
         self.manifests_eligible = None
         self.phases = {}
         self.deleted = None
+        # regsweep only: its report's "pass" ("full" or "incremental"),
+        # repositories (re-read, in all), and what it names eligible.
+        self.pass_kind = None
+        self.repositories = None
+        self.reread = None
+        self.blob_set = set()
+        self.manifest_set = set()
 
 
 def measure(cmd, stdout_path):
@@ -174,6 +215,19 @@ class Store:
         run_untimed([self.args.io_floor, self.root], "io_floor warm-up")
         log(f"  warmed the page cache in {time.monotonic() - start:.1f} s")
 
+    def churn(self, fraction):
+        """Changes about `fraction` of the repositories as a registry's
+        users would (gen_store --churn); the store is no longer pristine."""
+        start = time.monotonic()
+        self.pristine = False
+        out = run_untimed([self.args.gen_store, "--root", self.root, "--churn",
+                           str(fraction), "--seed", str(CHURN_SEED)],
+                          "gen_store --churn")
+        os.sync()
+        summary = re.sub(r"\s*seconds=\S+", "", out.strip())
+        log(f"  churned in {time.monotonic() - start:.1f} s: {summary}")
+        return summary
+
     def fresh(self):
         """Makes sure the store is as generated (regenerating if a real run
         changed it), synced and warm."""
@@ -219,12 +273,15 @@ class Tools:
         self.counter += 1
         return os.path.join(self.size_dir, f"{self.counter:04d}-{name}")
 
-    def ours(self, store, case):
-        index = tempfile.mkdtemp(prefix="index-", dir=self.size_dir)
+    def ours(self, store, case, index=None, keep_index=False):
+        """Runs regsweep on `store` for `case` with `index` as its --index
+        (default: a new, empty one), removed afterwards unless keep_index."""
+        if index is None:
+            index = tempfile.mkdtemp(prefix="index-", dir=self.size_dir)
         report = self._scratch("ours.json")
         cmd = [self.args.regsweep, "gc", store.root, "--grace", "0", "-q",
                "--index", index, "--json", report]
-        if case.startswith("dry"):
+        if case not in REAL_CASES:
             cmd.append("--dry-run")
         if case.endswith("-m"):
             cmd.append("-m")
@@ -237,14 +294,37 @@ class Tools:
                                f"{shlex.join(cmd)}\n{m.stderr[-2000:]}")
         with open(report) as f:
             r = json.load(f)
-        m.eligible = len(r.get("blobs_eligible", []))
-        m.manifests_eligible = len(r.get("manifests_eligible", []))
+        m.blob_set = set(r.get("blobs_eligible", []))
+        m.manifest_set = {(e.get("repository"), e.get("digest"))
+                          for e in r.get("manifests_eligible", [])}
+        m.eligible = len(m.blob_set)
+        m.manifests_eligible = len(m.manifest_set)
         m.phases = r.get("phases", {})
         m.deleted = r.get("blobs_deleted")
+        m.pass_kind = r.get("pass")
+        m.repositories = r.get("repositories")
+        m.reread = r.get("repositories_reread")
         for path in (report, out):
             os.remove(path)
-        shutil.rmtree(index)
+        if not keep_index:
+            shutil.rmtree(index)
         return m
+
+    def build_index(self, store, case):
+        """A full pass that leaves its index behind; returns the index."""
+        index = tempfile.mkdtemp(prefix="built-index-", dir=self.size_dir)
+        m = self.ours(store, case, index, keep_index=True)
+        expect_pass(m, "full", f"the pass building the {case} index")
+        log(f"  built the {case} index: {m.wall:.2f} s wall")
+        return index
+
+    def incremental(self, store, case, built_index):
+        """An incremental pass with a copy of `built_index` (the copy is not
+        timed), so that every repeat does the same work."""
+        index = self._scratch("index")
+        shutil.copytree(built_index, index)
+        os.sync()
+        return self.ours(store, case, index)
 
     def distribution(self, store, case):
         cmd = [DISTRIBUTION, "garbage-collect"]
@@ -292,6 +372,32 @@ def distribution_summary(path):
     return None, None
 
 
+class Mismatch(Exception):
+    """regsweep contradicted itself: the benchmark's figures mean nothing.
+    Not a RuntimeError, so that it stops the whole run."""
+
+
+def expect_pass(m, kind, what):
+    if m.pass_kind != kind:
+        raise Mismatch(f"{what} was a {m.pass_kind!r} pass, not {kind!r}")
+
+
+def expect_same(incremental, full, case):
+    """Both passes name the same blobs and manifests, or Mismatch."""
+    problems = []
+    for what, a, b in (("blobs", incremental.blob_set, full.blob_set),
+                       ("manifests", incremental.manifest_set,
+                        full.manifest_set)):
+        if a != b:
+            problems.append(
+                f"{what}: {len(a - b)} only incremental (e.g. "
+                f"{sorted(a - b, key=str)[:3]}), {len(b - a)} only full "
+                f"(e.g. {sorted(b - a, key=str)[:3]})")
+    if problems:
+        raise Mismatch(f"{case}: the incremental and the full pass disagree "
+                       "on what is eligible: " + "; ".join(problems))
+
+
 # ---------------------------------------------------------------------------
 # Measuring one size
 
@@ -304,6 +410,7 @@ class Results:
         self.sizes = []
         self.skipped = {}  # size -> why
         self.store_info = {}  # size -> gen_store's summary
+        self.churn_info = {}  # size -> gen_store --churn's summary
         self.load = {}  # size -> 1-minute load averages seen before runs
 
     def add(self, size, case, tool, m):
@@ -314,17 +421,18 @@ class Results:
         return self.runs.get((size, case, tool), [])
 
 
-def order(repeat):
-    """Which tool goes first alternates between repeats."""
-    return ("ours", "distribution") if repeat % 2 == 0 else \
-        ("distribution", "ours")
+def order(repeat, pair=("ours", "distribution")):
+    """Which of the two goes first alternates between repeats."""
+    return pair if repeat % 2 == 0 else pair[::-1]
 
 
 def progress(size, case, tool, repeat, repeats, m):
     extra = ""
     if m.eligible is not None:
         extra = f", {m.eligible} blobs eligible"
-    log(f"  [{size}] {case:6} {tool:12} {repeat + 1}/{repeats}: "
+    if m.reread is not None:
+        extra += f", {m.reread} of {m.repositories} repositories re-read"
+    log(f"  [{size}] {case:13} {tool:12} {repeat + 1}/{repeats}: "
         f"{m.wall:.2f} s wall, {m.cpu:.2f} s cpu, "
         f"{m.rss_kib / 1024:.0f} MiB{extra}")
 
@@ -347,19 +455,26 @@ def measure_size(args, results, size):
     results.store_info[size] = store.summary
 
     # Dry runs and the floor first: they leave the store as it is.
+    dry_cases = [case for case in DRY_CASES if case in args.cases]
     for repeat in range(repeats):
-        for case in DRY_CASES:
+        for case in dry_cases:
             for tool in order(repeat):
                 m = run_tool(tools, tool, store, case)
                 results.add(size, case, tool, m)
                 progress(size, case, tool, repeat, repeats, m)
-        m = tools.floor(store)
-        results.add(size, "floor", "io_floor", m)
-        progress(size, "floor", "io_floor", repeat, repeats, m)
+        if "floor" in args.cases:
+            m = tools.floor(store)
+            results.add(size, "floor", "io_floor", m)
+            progress(size, "floor", "io_floor", repeat, repeats, m)
+
+    incremental = [case for case in INCREMENTAL_CASES if case in args.cases]
+    if incremental:
+        measure_incremental(args, results, size, store, tools, repeats,
+                            incremental)
 
     # Real runs: each on a freshly generated store.
     for repeat in range(repeats):
-        for case in REAL_CASES:
+        for case in [case for case in REAL_CASES if case in args.cases]:
             for tool in order(repeat):
                 store.fresh()
                 store.pristine = False
@@ -368,6 +483,37 @@ def measure_size(args, results, size):
                 progress(size, case, tool, repeat, repeats, m)
     if not args.keep:
         store.remove()
+
+
+def measure_incremental(args, results, size, store, tools, repeats, cases):
+    """Index on the pristine store, churn, then incremental vs full passes
+    (see the module's doc). Leaves the store churned."""
+    store.fresh()
+    # Whatever the index-building pass sees change within its last second
+    # or two it stores as to be re-read: let generation settle first.
+    time.sleep(SETTLE_SECONDS)
+    built = {case: tools.build_index(store, case) for case in cases}
+    results.churn_info[size] = store.churn(args.churn)
+    time.sleep(SETTLE_SECONDS)
+    for repeat in range(repeats):
+        for case in cases:
+            full_case = FULL_AFTER_CHURN[case]
+            runs = {}
+            for kind in order(repeat, (case, full_case)):
+                if kind == case:
+                    m = tools.incremental(store, case, built[case])
+                    expect_pass(m, "incremental", f"{case} repeat {repeat + 1}")
+                else:
+                    m = tools.ours(store, full_case)
+                    expect_pass(m, "full", f"{full_case} repeat {repeat + 1}")
+                runs[kind] = m
+                results.add(size, kind, "ours", m)
+                progress(size, kind, "ours", repeat, repeats, m)
+            expect_same(runs[case], runs[full_case], case)
+            for m in runs.values():  # the sets are no longer needed
+                m.blob_set, m.manifest_set = set(), set()
+    for index in built.values():
+        shutil.rmtree(index)
 
 
 # ---------------------------------------------------------------------------
@@ -392,37 +538,69 @@ def table_rows(results):
             rows.append([f"{size:,}", "(incomplete)", "", "", "", "", "", "",
                          "", results.skipped[size]])
         floor = median(m.wall for m in results.get(size, "floor", "io_floor"))
-        for case in DRY_CASES + REAL_CASES + ("floor",):
+        for case in TABLE_CASES:
             tools = ("io_floor",) if case == "floor" else \
                 ("ours", "distribution")
-            ours_wall = median(m.wall for m in results.get(size, case, "ours"))
-            dist_wall = median(
-                m.wall for m in results.get(size, case, "distribution"))
             for tool in tools:
                 runs = results.get(size, case, tool)
-                if not runs:
-                    continue
-                wall = median(m.wall for m in runs)
-                ratio = ""
-                vs_floor = ""
-                notes = []
-                if tool == "ours":
-                    if dist_wall and wall:
-                        ratio = f"{dist_wall / wall:.1f}x"
-                    if floor:
-                        vs_floor = f"{wall / floor:.1f}x"
-                    notes.append(phase_text(runs))
-                    if case in REAL_CASES:
-                        notes.append(delete_rate_text(runs))
-                name = "regsweep" if tool == "ours" else tool
-                eligible = median(m.eligible for m in runs)
-                rows.append([
-                    f"{size:,}", CASE_TEXT[case], name, fmt(wall),
-                    fmt(median(m.cpu for m in runs)),
-                    f"{median(m.rss_kib for m in runs) / 1024:.0f}",
-                    "" if eligible is None else f"{eligible:,.0f}",
-                    ratio, vs_floor, "; ".join(n for n in notes if n)])
+                if runs:
+                    rows.append(table_row(results, size, case, tool, runs,
+                                          floor))
     return rows
+
+
+def table_row(results, size, case, tool, runs, floor):
+    wall = median(m.wall for m in runs)
+    ratio = ""
+    vs_floor = ""
+    notes = []
+    if tool == "ours":
+        # The distribution figure of an incremental pass is its dry run
+        # on the pristine store: it has no incremental mode.
+        dist_case = PRISTINE_DRY.get(case, case)
+        dist_wall = median(
+            m.wall for m in results.get(size, dist_case, "distribution"))
+        if dist_wall and wall:
+            ratio = f"{dist_wall / wall:.1f}x"
+        if floor:
+            vs_floor = f"{wall / floor:.1f}x"
+        notes += incremental_notes(results, size, case, wall, dist_wall)
+        notes.append(reread_text(case, runs))
+        notes.append(phase_text(runs))
+        if case in REAL_CASES:
+            notes.append(delete_rate_text(runs))
+    name = "regsweep" if tool == "ours" else tool
+    eligible = median(m.eligible for m in runs)
+    return [f"{size:,}", CASE_TEXT[case], name, fmt(wall),
+            fmt(median(m.cpu for m in runs)),
+            f"{median(m.rss_kib for m in runs) / 1024:.0f}",
+            "" if eligible is None else f"{eligible:,.0f}",
+            ratio, vs_floor, "; ".join(n for n in notes if n)]
+
+
+def incremental_notes(results, size, case, wall, dist_wall):
+    if case not in INCREMENTAL_CASES:
+        return []
+    full = median(m.wall for m in
+                  results.get(size, FULL_AFTER_CHURN[case], "ours"))
+    notes = []
+    if full and wall:
+        notes.append(f"full/incremental {full / wall:.1f}x")
+    notes.append("distribution/ours: distribution's dry run on the pristine "
+                 "store" if dist_wall else "no distribution dry run measured")
+    return notes
+
+
+def reread_text(case, runs):
+    """Repositories re-read, for the passes after the churn (every other
+    pass is full and re-reads them all)."""
+    if case not in INCREMENTAL_CASES and case not in FULL_AFTER_CHURN.values():
+        return ""
+    reread = median(m.reread for m in runs)
+    total = median(m.repositories for m in runs)
+    if reread is None or total is None:
+        return ""
+    return f"{reread:,.0f} of {total:,.0f} repositories re-read"
 
 
 HEADER = ["blobs", "case", "tool", "wall s", "cpu s", "peak RSS MiB",
@@ -550,7 +728,21 @@ def method_text(args):
             "what each tool reported (with -m, regsweep keeps index children "
             "and referrers that distribution 2.8 deletes, so the counts "
             "differ by design). `phases` are regsweep's own seconds per "
-            "phase (`--json`); blobs/s is `blobs_deleted / phases.delete`.")
+            "phase (`--json`); blobs/s is `blobs_deleted / phases.delete`. "
+            "Incremental dry runs: on the pristine store (2 s after it was "
+            "written) a full dry run builds an index (not timed), then `gen_store --churn FRACTION "
+            f"--seed {CHURN_SEED}` changes about that share of the "
+            "repositories (pushes, tag moves, deleted manifests and tags, "
+            f"orphans; not timed) and {SETTLE_SECONDS:.0f} s later each "
+            "repeat runs `regsweep gc STORE --dry-run --grace 0 -q --index "
+            "COPY_OF_THAT_INDEX --json REPORT [-m]` (the copy, not timed, "
+            "makes every repeat the same incremental pass) alternating with "
+            "the same full pass on a new, empty index, `full dry run (after "
+            "churn)`; both must name the same blobs and manifests. Their "
+            "distribution/ours figure divides distribution's dry run on the "
+            "pristine store (distribution has no incremental pass) by the "
+            "incremental pass; `full/incremental` is the speed-up over our "
+            "own full pass; `re-read` is from regsweep's report.")
 
 
 def markdown_run(args, results, rows, info, started, load_before, load_after):
@@ -560,7 +752,7 @@ def markdown_run(args, results, rows, info, started, load_before, load_after):
              f"- command: `{args.command}`",
              f"- repeats: {args.repeats} per size ({args.repeats_large} from "
              f"{args.large_from:,} blobs); io_floor threads: "
-             f"{args.floor_threads}"]
+             f"{args.floor_threads}; cases: {', '.join(args.cases)}"]
     for key, value in info.items():
         lines.append(f"- {key}: {value}")
     lines.append(f"- load average (1, 5, 15 min) before: {load_before}; "
@@ -574,6 +766,10 @@ def markdown_run(args, results, rows, info, started, load_before, load_after):
     for size, summary in results.store_info.items():
         lines.append(f"- store of {size:,} blobs (`gen_store --seed {SEED} "
                      f"--blobs {size}`): {summary}")
+    for size, summary in results.churn_info.items():
+        lines.append(f"- before the incremental passes on {size:,} blobs "
+                     f"(`gen_store --churn {args.churn} --seed "
+                     f"{CHURN_SEED}`): {summary}")
     lines.append("")
     lines.append("| " + " | ".join(HEADER) + " |")
     lines.append("|" + "|".join(" --- " for _ in HEADER) + "|")
@@ -615,6 +811,12 @@ def parse_args(argv):
                    help="repeats for sizes >= --large-from")
     p.add_argument("--large-from", type=int, default=1000000)
     p.add_argument("--floor-threads", type=int, default=16)
+    p.add_argument("--cases", default=",".join(CASES),
+                   help="comma-separated cases to run, of "
+                        f"{','.join(CASES)} (default: all)")
+    p.add_argument("--churn", type=float, default=0.01,
+                   help="share of the repositories changed before the "
+                        "incremental passes (default 0.01)")
     p.add_argument("--work", help="work directory (default: a new one "
                                   "under $TMPDIR or /tmp)")
     p.add_argument("--keep", action="store_true",
@@ -628,6 +830,13 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.command = shlex.join(["python3"] + [sys.argv[0]] + argv)
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    args.cases = [c for c in args.cases.split(",") if c]
+    unknown = sorted(set(args.cases) - set(CASES))
+    if unknown or not args.cases:
+        p.error(f"--cases: unknown {', '.join(unknown) or '(none given)'}; "
+                f"choose from {','.join(CASES)}")
+    if not 0 < args.churn <= 1:
+        p.error("--churn must be above 0 and at most 1")
     build = os.path.abspath(args.build)
     args.regsweep = os.path.join(build, "regsweep")
     args.gen_store = os.path.join(build, "gen_store")
@@ -655,6 +864,7 @@ def main(argv):
     info = machine_info(args.work)
     results = Results()
     log(f"work directory {args.work}")
+    mismatch = None
     try:
         for size in args.sizes:
             results.sizes.append(size)
@@ -672,6 +882,8 @@ def main(argv):
                 why = first[-1] if first else "error"
                 log(f"size {size}: stopped: {e}")
                 results.skipped[size] = "stopped: " + why
+    except Mismatch as e:
+        mismatch = e
     finally:
         if not args.keep:
             if made_work:
@@ -681,6 +893,10 @@ def main(argv):
                     remove_tree(os.path.join(args.work, f"size-{size}"))
     rows = table_rows(results)
     print_table(rows)
+    if mismatch is not None:
+        log(f"error: {mismatch}\n(figures above are incomplete; {args.out} "
+            "was not written)")
+        return 1
     write_markdown(args, markdown_run(args, results, rows, info, started,
                                       load_before, loadavg()))
     log(f"wrote {args.out}")

@@ -45,14 +45,28 @@ Status DiskWriter::Open(const std::string& root,
                         std::unique_ptr<DiskWriter>* out) {
   Status s = MakeRootDirs(root);
   if (!s.ok()) return s;
+  return OpenRoot(root, /*want_store=*/false, out);
+}
+
+Status DiskWriter::OpenExisting(const std::string& root,
+                                std::unique_ptr<DiskWriter>* out) {
+  return OpenRoot(root, /*want_store=*/true, out);
+}
+
+Status DiskWriter::OpenRoot(const std::string& root, bool want_store,
+                            std::unique_ptr<DiskWriter>* out) {
   const int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(root, errno);
   const std::string v2 = storage::layout::V2Root();
   struct stat st;
-  if (::fstatat(fd, v2.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  const bool has_store =
+      ::fstatat(fd, v2.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (has_store != want_store) {
     ::close(fd);
-    return Status::InvalidArgument(root, "already holds a store (" + v2 +
-                                             " exists); give a new directory");
+    return Status::InvalidArgument(
+        root, has_store ? "already holds a store (" + v2 +
+                              " exists); give a new directory"
+                        : "holds no store (" + v2 + " is missing)");
   }
   out->reset(new DiskWriter(fd));
   return Status::OK();

@@ -36,6 +36,10 @@ class DiskWriter {
   // the generator only writes fresh stores, so that a store is exactly what
   // its seed says.
   static Status Open(const std::string& root, std::unique_ptr<DiskWriter>* out);
+  // Opens a store that exists already (gen_store --churn changes one).
+  // InvalidArgument when root holds no store.
+  static Status OpenExisting(const std::string& root,
+                             std::unique_ptr<DiskWriter>* out);
   ~DiskWriter();
   DiskWriter(const DiskWriter&) = delete;
   DiskWriter& operator=(const DiskWriter&) = delete;
@@ -68,6 +72,10 @@ class DiskWriter {
 
  private:
   explicit DiskWriter(int root_fd) : root_fd_(root_fd) {}
+  // Opens the directory `root`; InvalidArgument unless it holds a store
+  // exactly when `want_store`.
+  static Status OpenRoot(const std::string& root, bool want_store,
+                         std::unique_ptr<DiskWriter>* out);
   Status MakeDir(std::string_view dir);
   // WriteFile; with `own_dir`, `path` is alone in its directory, which then
   // gets `mtime` too.

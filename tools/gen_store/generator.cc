@@ -6,7 +6,6 @@
 #include <ctime>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "storage/layout.h"
@@ -96,9 +95,7 @@ bool AnyReferrer(const Plan& plan) {
 
 Status Generate(const Options& options, Summary* summary) {
   const auto start = std::chrono::steady_clock::now();
-  const uint32_t threads =
-      options.threads > 0 ? options.threads
-                          : std::max(1u, std::thread::hardware_concurrency());
+  const uint32_t threads = WriterThreads(options);
   std::unique_ptr<DiskWriter> disk;
   Status s = DiskWriter::Open(options.root, &disk);
   if (!s.ok()) return s;

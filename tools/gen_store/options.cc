@@ -1,8 +1,10 @@
 #include "tools/gen_store/options.h"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <thread>
 
 namespace regsweep::gen_store {
 namespace {
@@ -76,7 +78,16 @@ po::options_description Describe() {
         "day (or half the period), uploads all started over a week ago but "
         "one a few minutes ago (their startedat files say so too); "
         "directories as new as their newest entry. Default 0: leave the "
-        "times of writing; --sample: 60");
+        "times of writing; --sample: 60")
+    ("churn", po::value<double>()->value_name("FRACTION"), "instead of "
+        "writing a store, change the one at --root (written by gen_store) as "
+        "a registry's users would over a few days, in about FRACTION of its "
+        "repositories (at least one): push new builds on top of the current "
+        "ones (moving tags, sometimes creating one, sometimes signing), "
+        "delete a manifest through the API here and there (with the tags "
+        "pointing at it), delete a tag, leave a few orphan blobs; then print "
+        "what changed. Deterministic: the same store and --seed give the "
+        "same changes. Only --root, --seed and --threads apply");
   // clang-format on
   return d;
 }
@@ -89,6 +100,26 @@ void Take(const po::variables_map& vm, const char* name, T* out) {
 Status CheckFraction(const char* name, double value) {
   if (value >= 0.0 && value <= 1.0) return Status::OK();
   return Status::InvalidArgument(name, "must be between 0 and 1");
+}
+
+// The options that shape a new store, which --churn does not write.
+// clang-format off
+constexpr const char* kShapeOptions[] = {
+    "repos", "builds", "layers", "base-images", "multiarch-fraction",
+    "referrer-fraction", "tags-per-repo", "deleted-fraction", "orphans",
+    "uploads", "nested", "schema1-fraction", "oci-fraction", "sample",
+    "blobs", "age"};
+// clang-format on
+
+Status ValidateChurn(const po::variables_map& vm, const Options& o) {
+  for (const char* name : kShapeOptions) {
+    if (vm.count(name)) {
+      return Status::InvalidArgument(std::string("--") + name,
+                                     "does not apply to --churn");
+    }
+  }
+  if (o.churn_fraction > 0.0 && o.churn_fraction <= 1.0) return Status::OK();
+  return Status::InvalidArgument("--churn", "must be above 0 and at most 1");
 }
 
 Status Validate(const Options& o) {
@@ -155,6 +186,12 @@ Status ParseCommandLine(int argc, char** argv, Options* options,
   Take(vm, "threads", &o.threads);
   Take(vm, "age", &o.age_days);
   if (vm.count("nested")) o.nested = true;
+  if (vm.count("churn")) {
+    o.churn = true;
+    o.churn_fraction = vm["churn"].as<double>();
+    Status s = ValidateChurn(vm, o);
+    if (!s.ok()) return s;
+  }
   // --blobs resizes the store through the repository count unless the user
   // fixed that, in which case it goes through the builds per repository.
   o.size_by_builds = o.target_blobs > 0 && vm.count("repos") > 0;
@@ -162,6 +199,12 @@ Status ParseCommandLine(int argc, char** argv, Options* options,
   if (!s.ok()) return s;
   *options = o;
   return Status::OK();
+}
+
+uint32_t WriterThreads(const Options& options) {
+  return options.threads > 0
+             ? options.threads
+             : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace regsweep::gen_store

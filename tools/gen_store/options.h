@@ -1,4 +1,5 @@
-// Options of the store generator: what kind of store to write.
+// Options of the store generator: what kind of store to write, or with
+// --churn how to change one already written (see churn.h).
 //
 // Fractions are of image builds (pushes); every fraction above zero yields at
 // least one build with the feature, so small stores still cover each case.
@@ -32,6 +33,9 @@ struct Options {
   bool size_by_builds = false;      // reach target_blobs via builds, not repos
   uint32_t threads = 0;             // 0: one per hardware thread
   uint32_t age_days = 0;  // > 0: backdate times over that many days
+  // --churn: change the store at root (only root, seed and threads apply).
+  bool churn = false;
+  double churn_fraction = 0;  // of the repositories, in (0, 1]
 };
 
 // Parses the command line into *options. Sets *exit_now (with OK) when the
@@ -39,6 +43,10 @@ struct Options {
 // message for a bad command line.
 Status ParseCommandLine(int argc, char** argv, Options* options,
                         bool* exit_now);
+
+// The writer threads `options` ask for: --threads, or one per hardware
+// thread.
+uint32_t WriterThreads(const Options& options);
 
 }  // namespace regsweep::gen_store
 

@@ -55,21 +55,11 @@ std::string TagName(uint32_t i) {
   return name;
 }
 
-// How many of `n` items a fraction selects: at least one when the fraction
-// is positive, so every requested feature appears even in tiny stores.
-size_t Quota(double fraction, size_t n) {
-  if (fraction <= 0 || n == 0) return 0;
-  const auto count = static_cast<size_t>(std::llround(fraction * n));
-  return std::clamp<size_t>(count, 1, n);
-}
-
-// Marks `count` items of `candidates` chosen uniformly (partial shuffle).
+// Marks `count` items of `candidates` chosen uniformly.
 void MarkRandom(Rng* rng, std::vector<uint32_t> candidates, size_t count,
                 std::vector<bool>* marks) {
-  count = std::min(count, candidates.size());
-  for (size_t i = 0; i < count; ++i) {
-    std::swap(candidates[i], candidates[i + rng->Below(candidates.size() - i)]);
-    (*marks)[candidates[i]] = true;
+  for (uint32_t i : ChooseRandom(rng, std::move(candidates), count)) {
+    (*marks)[i] = true;
   }
 }
 

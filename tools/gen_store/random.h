@@ -8,6 +8,7 @@
 #ifndef REGSWEEP_TOOLS_GEN_STORE_RANDOM_H_
 #define REGSWEEP_TOOLS_GEN_STORE_RANDOM_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -111,6 +112,26 @@ class ZipfPicker {
  private:
   std::vector<double> cumulative_;
 };
+
+// How many of `n` items a fraction selects: at least one when the fraction
+// is positive, so every requested feature appears even in tiny stores.
+inline size_t Quota(double fraction, size_t n) {
+  if (fraction <= 0 || n == 0) return 0;
+  const auto count = static_cast<size_t>(std::llround(fraction * n));
+  return std::clamp<size_t>(count, 1, n);
+}
+
+// `count` items of `candidates` chosen uniformly (a partial shuffle), in
+// the order drawn.
+template <typename T>
+std::vector<T> ChooseRandom(Rng* rng, std::vector<T> candidates, size_t count) {
+  count = std::min(count, candidates.size());
+  for (size_t i = 0; i < count; ++i) {
+    std::swap(candidates[i], candidates[i + rng->Below(candidates.size() - i)]);
+  }
+  candidates.resize(count);
+  return candidates;
+}
 
 }  // namespace regsweep::gen_store
 

@@ -1,12 +1,10 @@
 #include "tools/gen_store/repo_writer.h"
 
 #include <string>
-#include <unordered_set>
 
 #include "storage/layout.h"
 #include "tools/gen_store/content.h"
 #include "tools/gen_store/random.h"
-#include "util/content_hash.h"
 
 namespace regsweep::gen_store {
 namespace {
@@ -18,9 +16,6 @@ constexpr uint64_t kConfigSalt = 0x100;  // + image index
 constexpr uint64_t kSchema1Salt = 0x200;
 constexpr uint64_t kReferrerSalt = 0x300;
 constexpr uint64_t kRepositorySalt = 0x7265706f;  // "repo"
-
-constexpr std::string_view kCosignSignatureAnnotation =
-    "dev.cosignproject.cosign/signature";
 
 class RepoWriter {
  public:
@@ -36,7 +31,7 @@ class RepoWriter {
         empty_config_(empty_config),
         timeline_(timeline),
         disk_(disk),
-        stats_(stats) {}
+        push_(disk, repo_.name, stats) {}
 
   Status Write();
 
@@ -45,24 +40,14 @@ class RepoWriter {
   Status WriteImage(const BuildPlan& build, uint32_t b, size_t i, bool linked,
                     Descriptor* out);
   Status WriteSchema1(const BuildPlan& build, uint32_t b, Descriptor* out);
-  Status WriteReferrer(const BuildPlan& build, uint32_t b,
-                       const Descriptor& subject);
   Status WriteTags(const std::vector<Descriptor>& tops);
   Status WriteUploads();
 
-  // A manifest blob and its revision link; a manifest deleted through the
-  // API keeps only its revision directory (registry 2.8 removes the link
-  // file, not the directory).
-  Status PutManifest(const std::string& bytes, std::string_view media_type,
-                     bool linked, Descriptor* out);
-  // A non-layer blob (config, referrer layer) and its _layers link.
-  Status PutBlob(const std::string& bytes, std::string_view media_type,
-                 Descriptor* out);
-  // Links an already written blob into _layers, once per repository.
-  Status LinkLayer(uint32_t layer_id, std::string_view media_type,
-                   Descriptor* out);
-  Status LinkOnce(const Digest& digest);
-  Status WriteBlobCounted(const Digest& digest, const std::string& bytes);
+  // An already written layer blob, as a manifest names it.
+  Descriptor LayerDescriptor(uint32_t layer_id,
+                             std::string_view media_type) const;
+  // The time of the push being written: of every blob and link it adds.
+  void SetTime(int64_t time) { push_.set_time(time); }
 
   uint64_t Stream(uint32_t build, uint64_t salt) const {
     return Mix(Mix(repo_stream_, build), salt);
@@ -77,16 +62,13 @@ class RepoWriter {
   const Digest& empty_config_;
   const Timeline& timeline_;
   DiskWriter* const disk_;
-  WriteStats* const stats_;
-  std::unordered_set<Digest> linked_;
-  // The time of the push being written: of every blob and link it adds.
-  int64_t time_ = kWriteTime;
+  Pusher push_;
 };
 
 Status RepoWriter::Write() {
   std::vector<Descriptor> tops(repo_.builds.size());
   for (uint32_t b = 0; b < repo_.builds.size(); ++b) {
-    time_ = timeline_.Push(repo_index_, b);
+    SetTime(timeline_.Push(repo_index_, b));
     Status s = WriteBuild(b, &tops[b]);
     if (!s.ok()) return s;
     if (repo_.builds[b].deleted) {  // its revision link went then
@@ -97,9 +79,8 @@ Status RepoWriter::Write() {
   Status s = WriteTags(tops);
   if (!s.ok()) return s;
   for (uint32_t id : repo_.orphan_links) {
-    Descriptor ignored;
-    time_ = timeline_.Layer(id);  // linked when its upload ended
-    s = LinkLayer(id, media_type::kDockerLayer, &ignored);
+    SetTime(timeline_.Layer(id));  // linked when its upload ended
+    s = push_.Link(layers_.digest[id]);
     if (!s.ok()) return s;
   }
   return WriteUploads();
@@ -120,13 +101,15 @@ Status RepoWriter::WriteBuild(uint32_t b, Descriptor* top) {
       children[i].platform = &kPlatforms[build.images[i].platform];
     }
     if (s.ok()) {
-      s = PutManifest(IndexJson(build.format, children),
-                      IndexMediaType(build.format), !build.deleted, top);
+      s = push_.PutManifest(IndexJson(build.format, children),
+                            IndexMediaType(build.format), !build.deleted, top);
     }
   }
   if (!s.ok() || build.referrer == ReferrerKind::kNone) return s;
-  time_ = timeline_.ReferrerPush(repo_index_, b);
-  return WriteReferrer(build, b, *top);
+  SetTime(timeline_.ReferrerPush(repo_index_, b));
+  return push_.PutReferrer(build.referrer == ReferrerKind::kSignature, *top,
+                           empty_config_, build.pushed_at,
+                           Stream(b, kReferrerSalt));
 }
 
 Status RepoWriter::WriteImage(const BuildPlan& build, uint32_t b, size_t i,
@@ -140,17 +123,11 @@ Status RepoWriter::WriteImage(const BuildPlan& build, uint32_t b, size_t i,
   std::vector<Descriptor> layers(image.layers.size());
   for (size_t l = 0; l < image.layers.size(); ++l) {
     const uint32_t id = image.layers[l];
-    Status s = LinkLayer(id, LayerMediaType(build.format), &layers[l]);
-    if (!s.ok()) return s;
+    layers[l] = LayerDescriptor(id, LayerMediaType(build.format));
     config.diff_ids.push_back(DiffId(plan_.seed, id));
     config.roles.push_back(plan_.layers[id]);
   }
-  Descriptor config_descriptor;
-  Status s = PutBlob(ImageConfigJson(config), ConfigMediaType(build.format),
-                     &config_descriptor);
-  if (!s.ok()) return s;
-  return PutManifest(ImageManifestJson(build.format, config_descriptor, layers),
-                     ManifestMediaType(build.format), linked, out);
+  return push_.PutImage(build.format, config, layers, linked, out);
 }
 
 Status RepoWriter::WriteSchema1(const BuildPlan& build, uint32_t b,
@@ -163,48 +140,12 @@ Status RepoWriter::WriteSchema1(const BuildPlan& build, uint32_t b,
   input.created = build.pushed_at;
   input.stream = Stream(b, kSchema1Salt);
   for (uint32_t id : image.layers) {
-    Descriptor layer;
-    Status s = LinkLayer(id, media_type::kDockerLayer, &layer);
+    Status s = push_.Link(layers_.digest[id]);
     if (!s.ok()) return s;
-    input.layers.push_back(layer.digest);
+    input.layers.push_back(layers_.digest[id]);
   }
-  return PutManifest(Schema1ManifestJson(input), media_type::kSchema1,
-                     !build.deleted, out);
-}
-
-// A cosign signature or an SBOM attached to the build's top manifest.
-// Pushed by digest: revision-linked, never tagged.
-Status RepoWriter::WriteReferrer(const BuildPlan& build, uint32_t b,
-                                 const Descriptor& subject) {
-  const uint64_t stream = Stream(b, kReferrerSalt);
-  Descriptor config;
-  config.media_type = media_type::kOciEmpty;
-  config.digest = empty_config_;
-  config.size = kEmptyJson.size();
-  Status s = LinkOnce(empty_config_);
-  if (!s.ok()) return s;
-
-  const bool signature = build.referrer == ReferrerKind::kSignature;
-  Descriptor layer;
-  s = signature
-          ? PutBlob(SignaturePayloadJson(name_, subject.digest),
-                    media_type::kCosignSimpleSigning, &layer)
-          : PutBlob(SbomJson(name_, subject.digest, build.pushed_at, stream),
-                    media_type::kSpdx, &layer);
-  if (!s.ok()) return s;
-  if (signature) {
-    layer.annotations.emplace_back(kCosignSignatureAnnotation,
-                                   SignatureAnnotation(stream));
-  }
-  Descriptor subject_descriptor;
-  subject_descriptor.media_type = subject.media_type;
-  subject_descriptor.digest = subject.digest;
-  subject_descriptor.size = subject.size;
-  const std::string manifest = ReferrerManifestJson(
-      signature ? media_type::kCosignSignature : media_type::kSpdx, config,
-      layer, subject_descriptor, build.pushed_at + 60);
-  Descriptor ignored;
-  return PutManifest(manifest, media_type::kOciManifest, true, &ignored);
+  return push_.PutManifest(Schema1ManifestJson(input), media_type::kSchema1,
+                           !build.deleted, out);
 }
 
 Status RepoWriter::WriteTags(const std::vector<Descriptor>& tops) {
@@ -258,48 +199,13 @@ Status RepoWriter::WriteUploads() {
   return Status::OK();
 }
 
-Status RepoWriter::PutManifest(const std::string& bytes,
-                               std::string_view media_type, bool linked,
-                               Descriptor* out) {
-  out->media_type = media_type;
-  out->digest = Sha256Of(bytes);
-  out->size = bytes.size();
-  Status s = WriteBlobCounted(out->digest, bytes);
-  if (!s.ok()) return s;
-  ++stats_->manifests;
-  if (!linked) return disk_->MakeDirs(layout::RevisionDir(name_, out->digest));
-  return disk_->WriteLink(layout::RevisionLinkPath(name_, out->digest),
-                          out->digest, time_);
-}
-
-Status RepoWriter::PutBlob(const std::string& bytes,
-                           std::string_view media_type, Descriptor* out) {
-  out->media_type = media_type;
-  out->digest = Sha256Of(bytes);
-  out->size = bytes.size();
-  Status s = WriteBlobCounted(out->digest, bytes);
-  if (!s.ok()) return s;
-  return LinkOnce(out->digest);
-}
-
-Status RepoWriter::LinkLayer(uint32_t layer_id, std::string_view media_type,
-                             Descriptor* out) {
-  out->media_type = media_type;
-  out->digest = layers_.digest[layer_id];
-  out->size = layers_.size[layer_id];
-  return LinkOnce(out->digest);
-}
-
-Status RepoWriter::LinkOnce(const Digest& digest) {
-  if (!linked_.insert(digest).second) return Status::OK();
-  return disk_->WriteLink(layout::LayerLinkPath(name_, digest), digest, time_);
-}
-
-Status RepoWriter::WriteBlobCounted(const Digest& digest,
-                                    const std::string& bytes) {
-  ++stats_->blobs;
-  stats_->bytes += bytes.size();
-  return disk_->WriteBlob(digest, bytes, time_);
+Descriptor RepoWriter::LayerDescriptor(uint32_t layer_id,
+                                       std::string_view media_type) const {
+  Descriptor d;
+  d.media_type = media_type;
+  d.digest = layers_.digest[layer_id];
+  d.size = layers_.size[layer_id];
+  return d;
 }
 
 }  // namespace

@@ -9,7 +9,8 @@
 // then the tags' current and index links, the links of linked orphans and
 // the in-progress uploads. Layer blobs themselves are written beforehand,
 // once for the whole store (see generator.h). Every file gets its time from
-// the timeline (see timeline.h).
+// the timeline (see timeline.h). The files of a push are written through
+// a Pusher (pusher.h).
 //
 // Thread safety: different repositories may be written concurrently; every
 // blob written here is unique to its repository (configs carry the
@@ -22,6 +23,7 @@
 
 #include "tools/gen_store/disk_writer.h"
 #include "tools/gen_store/plan.h"
+#include "tools/gen_store/pusher.h"
 #include "tools/gen_store/timeline.h"
 #include "util/digest.h"
 #include "util/status.h"
@@ -32,18 +34,6 @@ namespace regsweep::gen_store {
 struct LayerTable {
   std::vector<Digest> digest;
   std::vector<uint32_t> size;
-};
-
-struct WriteStats {
-  uint64_t blobs = 0;
-  uint64_t bytes = 0;      // blob bytes
-  uint64_t manifests = 0;  // of the blobs, how many are manifests
-
-  void Add(const WriteStats& other) {
-    blobs += other.blobs;
-    bytes += other.bytes;
-    manifests += other.manifests;
-  }
 };
 
 // Writes repository `repo_index` of `plan`. `empty_config` is the digest of
