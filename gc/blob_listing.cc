@@ -18,13 +18,24 @@ std::string PrefixKey(const storage::BlobPrefix& prefix) {
 }  // namespace
 
 void PrefixBlobs::Add(const Digest& digest) {
-  // Digests are valid, so their hex is lowercase and of even length.
-  std::string_view hex = digest.hex();
+  AddHex(digest.algorithm_name(), digest.hex());
+}
+
+void PrefixBlobs::AddHex(std::string_view algorithm, std::string_view hex) {
+  // Valid hex: lowercase, of even length.
   if (algorithm_.empty()) {
-    algorithm_.assign(digest.algorithm_name());
+    algorithm_.assign(algorithm);
     raw_bytes_ = hex.size() / 2;
   }
-  fingerprints_.push_back(digest.Fingerprint());
+  // The digest's text, "<alg>:<hex>", as Digest::Fingerprint hashes it,
+  // built on the stack: no allocation per blob.
+  char text[8 + 128];
+  size_t length = algorithm.size() + 1 + hex.size();
+  if (length > sizeof(text)) return;  // not a supported algorithm
+  algorithm.copy(text, algorithm.size());
+  text[algorithm.size()] = ':';
+  hex.copy(text + algorithm.size() + 1, hex.size());
+  fingerprints_.push_back(FingerprintOf(std::string_view(text, length)));
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
     raw_.push_back(static_cast<char>(HexValue(hex[i]) << 4 | HexValue(hex[i + 1])));
   }
@@ -102,11 +113,12 @@ Status ListPrefix(const storage::Registry& registry,
     }
     *blobs = PrefixBlobs();
   }
-  std::vector<Digest> digests;
   size_t problems_before = problems->size();
-  Status s = registry.ListBlobs(prefix, &digests, problems);
+  Status s = registry.VisitBlobs(
+      prefix,
+      [&](std::string_view hex) { blobs->AddHex(prefix.algorithm, hex); },
+      problems);
   if (!s.ok()) return s;
-  for (const Digest& digest : digests) blobs->Add(digest);
   if (options.index == nullptr) return Status::OK();
   // Not reusable: an empty value never decodes.
   bool reusable = stamp.trusted && problems->size() == problems_before;

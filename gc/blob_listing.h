@@ -33,6 +33,9 @@ class PrefixBlobs {
   Digest digest(size_t i) const;
 
   void Add(const Digest& digest);
+  // Adds the blob `algorithm`:`hex` (hex valid for the algorithm, as
+  // Registry::VisitBlobs gives it) without building a Digest.
+  void AddHex(std::string_view algorithm, std::string_view hex);
   std::string Encode(uint64_t stamp) const;
   // False when `value` is not a whole encoding made with `stamp` (then
   // *this is unspecified).

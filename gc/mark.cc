@@ -145,6 +145,9 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
   CollectDeletions();
   if (index != nullptr && !manifests_reused) WriteIndex(index, fingerprint);
   if (index != nullptr) StoreMark(index);
+  // Only the sweep's deletion of layer links reads them: at a million blobs
+  // they would be the largest thing a dry run holds.
+  if (options_.dry_run) std::vector<Digest>().swap(out_->layers.layers);
 }
 
 // Takes the repository's stored mark instead of scanning it, when the
@@ -154,7 +157,7 @@ bool RepositoryMarker::TryReuseMark(const std::string& name,
   std::string value;
   RepositoryMark mark;
   if (!index->GetRepositoryMark(name, &value).ok() ||
-      !DecodeRepositoryMark(value, &mark) ||
+      !DecodeRepositoryMark(value, &mark, /*with_layers=*/!options_.dry_run) ||
       mark.delete_untagged != options_.delete_untagged ||
       (mark.delete_untagged && mark.grace_ns != options_.grace_ns) ||
       now_ns_ >= mark.valid_until_ns) {

@@ -37,8 +37,15 @@ class MarkSet {
   size_t size() const { return sorted_.size(); }
 
  private:
+  // Fingerprints are uniform: the top kBucketBits bits pick a short run of
+  // sorted_, where the search stays within a cache line or two.
+  static constexpr int kBucketBits = 16;
+
   tbb::enumerable_thread_specific<std::vector<uint64_t>> buffers_;
   std::vector<uint64_t> sorted_;
+  // bucket_starts_[b]: index in sorted_ of the first fingerprint whose top
+  // bits are >= b; one more entry at the end.
+  std::vector<uint32_t> bucket_starts_;
 };
 
 }  // namespace regsweep::gc

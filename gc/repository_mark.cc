@@ -56,11 +56,14 @@ std::string EncodeRepositoryMark(const RepositoryMark& mark) {
   index::PutVarint64(&out, mark.marked.size());
   for (uint64_t fingerprint : mark.marked) index::PutFixed64(&out, fingerprint);
   PutDigests(&out, mark.to_delete);
-  PutDigests(&out, mark.layers);
+  std::string layers;  // length-prefixed, so a decoder can skip it whole
+  PutDigests(&layers, mark.layers);
+  index::PutLengthPrefixed(&out, layers);
   return out;
 }
 
-bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark) {
+bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark,
+                          bool with_layers) {
   uint8_t layout, mode;
   uint64_t grace, valid_until, count;
   if (!index::GetByte(&in, &layout) || layout != kLayout ||
@@ -82,8 +85,13 @@ bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark) {
   for (uint64_t& fingerprint : mark->marked) {
     if (!index::GetFixed64(&in, &fingerprint)) return false;
   }
-  return GetDigests(&in, &mark->to_delete) && GetDigests(&in, &mark->layers) &&
-         in.empty();
+  std::string_view layers;
+  if (!GetDigests(&in, &mark->to_delete) ||
+      !index::GetLengthPrefixed(&in, &layers) || !in.empty()) {
+    return false;
+  }
+  mark->layers.clear();
+  return !with_layers || (GetDigests(&layers, &mark->layers) && layers.empty());
 }
 
 }  // namespace regsweep::gc

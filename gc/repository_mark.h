@@ -38,8 +38,11 @@ struct RepositoryMark {
 };
 
 std::string EncodeRepositoryMark(const RepositoryMark& mark);
-// False when `value` is not a whole encoded RepositoryMark.
-bool DecodeRepositoryMark(std::string_view value, RepositoryMark* mark);
+// False when `value` is not a whole encoded RepositoryMark. Without
+// `with_layers`, mark->layers is left empty (a dry run deletes no layer
+// links, and a repository has several times more layers than revisions).
+bool DecodeRepositoryMark(std::string_view value, RepositoryMark* mark,
+                          bool with_layers = true);
 
 }  // namespace regsweep::gc
 

@@ -91,6 +91,8 @@ class FileStore final : public Store {
 
   Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
                        FileInfo* info = nullptr) override;
+  Status VisitDirectory(const std::string& path, const EntryVisitor& visit,
+                        FileInfo* info = nullptr) override;
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
   void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
@@ -175,6 +177,16 @@ Status FileStore::ListDirectory(const std::string& path,
                                 std::vector<DirEntry>* entries,
                                 FileInfo* info) {
   entries->clear();
+  return VisitDirectory(
+      path,
+      [entries](std::string_view name, EntryType type) {
+        entries->push_back(DirEntry{std::string(name), type});
+      },
+      info);
+}
+
+Status FileStore::VisitDirectory(const std::string& path,
+                                 const EntryVisitor& visit, FileInfo* info) {
   if (!IsCleanPath(path)) {
     return Status::InvalidArgument(Describe(path), "not a path in the store");
   }
@@ -207,7 +219,7 @@ Status FileStore::ListDirectory(const std::string& path,
         type = TypeFromMode(st.st_mode);
       }
     }
-    entries->push_back(DirEntry{std::string(name), type});
+    visit(name, type);
     errno = 0;
   }
   int error = errno;

@@ -13,10 +13,12 @@ constexpr uint64_t kMaxLinkBytes = 4096;
 // A temporary file (a "*.tmp" regular file, say from an interrupted copy)
 // is ignored. Only files: "build.tmp" is a valid tag and "app.tmp" a valid
 // repository name, and skipping such a directory would lose what it holds.
+bool IsTemporaryFile(std::string_view name, EntryType type) {
+  return type != EntryType::kDirectory && name.ends_with(".tmp");
+}
+
 bool IsTemporaryFile(const DirEntry& entry) {
-  const std::string& name = entry.name;
-  return entry.type != EntryType::kDirectory && name.size() >= 4 &&
-         name.compare(name.size() - 4, 4, ".tmp") == 0;
+  return IsTemporaryFile(entry.name, entry.type);
 }
 
 StoreProblem Unexpected(const Registry& registry, const std::string& path,
@@ -404,23 +406,33 @@ Status Registry::ListBlobs(const BlobPrefix& prefix,
                            std::vector<Digest>* digests,
                            std::vector<StoreProblem>* problems) const {
   digests->clear();
+  return VisitBlobs(
+      prefix,
+      [&](std::string_view hex) {
+        Digest digest;
+        Digest::FromParts(prefix.algorithm, hex, &digest);
+        digests->push_back(std::move(digest));
+      },
+      problems);
+}
+
+Status Registry::VisitBlobs(
+    const BlobPrefix& prefix,
+    const std::function<void(std::string_view hex)>& visit,
+    std::vector<StoreProblem>* problems) const {
   std::string dir = layout::BlobPrefixDir(prefix.algorithm, prefix.prefix);
-  std::vector<DirEntry> entries;
-  Status s = ListOrEmpty(store_, dir, &entries);
-  if (!s.ok()) return s;
-  digests->reserve(entries.size());
-  for (const DirEntry& entry : entries) {
-    Digest digest;
-    if (entry.type == EntryType::kDirectory &&
-        Digest::FromParts(prefix.algorithm, entry.name, &digest) &&
-        digest.hex().substr(0, 2) == prefix.prefix) {
-      digests->push_back(std::move(digest));
-    } else if (!IsTemporaryFile(entry)) {
-      problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
+  Status s = store_->VisitDirectory(dir, [&](std::string_view name,
+                                             EntryType type) {
+    if (type == EntryType::kDirectory &&
+        Digest::IsValidHex(prefix.algorithm, name) &&
+        name.substr(0, 2) == prefix.prefix) {
+      visit(name);
+    } else if (!IsTemporaryFile(name, type)) {
+      problems->push_back(Unexpected(*this, layout::Join(dir, std::string(name)),
                                      "not a blob directory: skipped"));
     }
-  }
-  return Status::OK();
+  });
+  return s.IsNotFound() ? Status::OK() : s;
 }
 
 Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {

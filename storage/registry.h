@@ -143,6 +143,12 @@ class Registry {
   // Digests of every blob directory under one prefix.
   Status ListBlobs(const BlobPrefix& prefix, std::vector<Digest>* digests,
                    std::vector<StoreProblem>* problems) const;
+  // ListBlobs without building digests, for a million blobs: calls
+  // visit(hex) for each blob directory (the hex is valid, of the prefix's
+  // algorithm and starting with the prefix; it lives during the call only).
+  Status VisitBlobs(const BlobPrefix& prefix,
+                    const std::function<void(std::string_view hex)>& visit,
+                    std::vector<StoreProblem>* problems) const;
 
   // NotFound when the blob has no directory at all.
   Status StatBlob(const Digest& digest, BlobInfo* info) const;

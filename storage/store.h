@@ -16,8 +16,10 @@
 #define REGSWEEP_STORAGE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -64,6 +66,20 @@ class Store {
   virtual Status ListDirectory(const std::string& path,
                                std::vector<DirEntry>* entries,
                                FileInfo* info = nullptr) = 0;
+
+  // ListDirectory without building the list: calls visit(name, type) for
+  // each entry (the name is valid during the call only), for directories of
+  // many thousand entries. This default lists through ListDirectory, so a
+  // wrapper that filters ListDirectory filters this too.
+  using EntryVisitor = std::function<void(std::string_view, EntryType)>;
+  virtual Status VisitDirectory(const std::string& path,
+                                const EntryVisitor& visit,
+                                FileInfo* info = nullptr) {
+    std::vector<DirEntry> entries;
+    Status s = ListDirectory(path, &entries, info);
+    for (const DirEntry& entry : entries) visit(entry.name, entry.type);
+    return s;
+  }
 
   // Reads the whole file `path` into *contents and, when `info` is not
   // null, describes it (one open, one fstat: no separate Stat needed).

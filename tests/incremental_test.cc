@@ -56,6 +56,10 @@ TEST(RepositoryMarkTest, RoundTripsAndRejectsDamage) {
   EXPECT_EQ(back.marked, mark.marked);
   EXPECT_EQ(back.to_delete, mark.to_delete);
   EXPECT_EQ(back.layers, mark.layers);
+  gc::RepositoryMark without_layers;
+  ASSERT_TRUE(gc::DecodeRepositoryMark(value, &without_layers, false));
+  EXPECT_TRUE(without_layers.layers.empty());
+  EXPECT_EQ(without_layers.marked, mark.marked);
   // What a pass stores for a repository it must re-read, a cut value, and
   // trailing bytes never decode: such a mark is never reused.
   EXPECT_FALSE(gc::DecodeRepositoryMark("", &back));
