@@ -127,7 +127,9 @@ class RefIndex {
 
   virtual Status Stats(IndexStats* stats) = 0;
 
-  // Makes every write so far durable (flushes the memtables).
+  // Makes every write so far durable (flushes the memtables). Compaction
+  // happens here too, and only here: in a family that has collected many
+  // small files over earlier passes.
   virtual Status Flush() = 0;
 };
 

@@ -93,6 +93,10 @@ class FileStore final : public Store {
                        FileInfo* info = nullptr) override;
   Status VisitDirectory(const std::string& path, const EntryVisitor& visit,
                         FileInfo* info = nullptr) override;
+  void DescribeFiles(const std::string& dir,
+                     const std::vector<std::string>& names,
+                     std::vector<FileInfo>* infos,
+                     std::vector<Status>* statuses) override;
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
   void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
@@ -347,6 +351,36 @@ Status FileStore::Stat(const std::string& path, FileInfo* info) {
   }
   *info = InfoFromStat(st);
   return Status::OK();
+}
+
+void FileStore::DescribeFiles(const std::string& dir,
+                              const std::vector<std::string>& names,
+                              std::vector<FileInfo>* infos,
+                              std::vector<Status>* statuses) {
+  infos->assign(names.size(), FileInfo());
+  statuses->assign(names.size(), Status::OK());
+  int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
+  if (raw_fd < 0) {
+    Status s = IsCleanPath(dir) ? ErrnoStatus(dir, errno)
+                                : Status::InvalidArgument(Describe(dir),
+                                                          "not a path in the store");
+    statuses->assign(names.size(), s);
+    return;
+  }
+  ScopedFd fd(raw_fd);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!IsCleanPath(names[i]) || names[i].empty()) {
+      (*statuses)[i] = Status::InvalidArgument(Describe(dir + "/" + names[i]),
+                                               "not a path in the store");
+      continue;
+    }
+    struct stat st;
+    if (fstatat(fd.get(), names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      (*statuses)[i] = ErrnoStatus(dir + "/" + names[i], errno);
+    } else {
+      (*infos)[i] = InfoFromStat(st);
+    }
+  }
 }
 
 void FileStore::StatFiles(const std::string& dir,

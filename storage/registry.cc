@@ -281,12 +281,16 @@ void Registry::StatRepository(const std::string& name,
   for (const std::string& algorithm : shape.layer_algorithms) {
     dirs.push_back(layout::Join(layers, algorithm));
   }
-  store_->StatFiles(layout::RepositoryDir(name), dirs, infos, statuses);
+  // DescribeFiles may follow a symbolic link in a middle component; each
+  // middle directory here is described itself (the directories above) or
+  // lies in one that is (a revision's or a tag's directory, in revisions/
+  // <alg>/ or tags/), so putting a link there changes the description.
+  store_->DescribeFiles(layout::RepositoryDir(name), dirs, infos, statuses);
   auto append = [&](const std::string& dir,
                     const std::vector<std::string>& names) {
     std::vector<FileInfo> more_infos;
     std::vector<Status> more_statuses;
-    store_->StatFiles(dir, names, &more_infos, &more_statuses);
+    store_->DescribeFiles(dir, names, &more_infos, &more_statuses);
     infos->insert(infos->end(), more_infos.begin(), more_infos.end());
     statuses->insert(statuses->end(), more_statuses.begin(),
                      more_statuses.end());

@@ -7,7 +7,8 @@
 // components; implementations refuse such paths with InvalidArgument.
 //
 // Symbolic links are never followed: not by listing, reading, stat or
-// removal, and not in any component of a path. A symbolic link inside the
+// removal, and not in any component of a path (one documented exception:
+// DescribeFiles, which only describes). A symbolic link inside the
 // store is reported as an entry of type kSymlink and reading through it
 // fails; so nothing outside the store is ever read or deleted.
 //
@@ -117,6 +118,20 @@ class Store {
                          const std::vector<std::string>& names,
                          std::vector<FileInfo>* infos,
                          std::vector<Status>* statuses) = 0;
+
+  // StatFiles for change detection only, at one system call per name: the
+  // one exception to "never follow a symbolic link". The last component of
+  // a name is never followed (a link there is described as a link), but a
+  // middle one may be, by the kernel, so the description may be of a file
+  // outside the store. Nothing is read or changed, and a caller that also
+  // describes each middle directory's parent sees a link put there as a
+  // change (Registry::StatRepository does). This default calls StatFiles.
+  virtual void DescribeFiles(const std::string& dir,
+                             const std::vector<std::string>& names,
+                             std::vector<FileInfo>* infos,
+                             std::vector<Status>* statuses) {
+    StatFiles(dir, names, infos, statuses);
+  }
 
   // Removes the file `path`. NotFound if it does not exist.
   virtual Status RemoveFile(const std::string& path) = 0;
