@@ -77,6 +77,10 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     s = index->Flush();  // the pass's writes first, then the mark that says so
     if (s.ok()) s = index->SetMeta("last_pass", report->pass);
     if (s.ok()) s = index->SetMeta("last_pass_time", std::to_string(options.now_ns));
+    if (s.ok()) {
+      s = index->SetMeta("last_pass_blobs",
+                         std::to_string(report->sweep.blobs_listed));
+    }
     if (s.ok()) s = index->SetMeta("pass_state", "complete");
     if (s.ok()) s = index->Flush();
     if (!s.ok()) report->sweep.errors.push_back(s);

@@ -150,6 +150,7 @@ void Sweeper::ListBlobs(BlobListing* listing) {
   // Which blobs exist matters only to the deletion of layer links.
   const bool keep_existing = !options_.dry_run;
   std::atomic<uint64_t> reused_count{0};
+  std::atomic<uint64_t> listed_count{0};
   tbb::parallel_for(size_t{0}, prefixes.size(), [&](size_t i) {
     PrefixBlobs blobs;
     std::vector<storage::StoreProblem> found;
@@ -170,12 +171,14 @@ void Sweeper::ListBlobs(BlobListing* listing) {
       }
     }
     if (reused) ++reused_count;
+    listed_count += blobs.size();
     existing.Add(std::move(fingerprints));
     candidates.Add(std::move(unmarked));
     more_problems.Add(std::move(found));
     Step();
   });
   result_->prefixes_reused = reused_count;
+  result_->blobs_listed = listed_count;
   listing->existing = existing.Take();
   std::sort(listing->existing.begin(), listing->existing.end());
   listing->candidates = candidates.Take();

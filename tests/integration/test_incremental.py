@@ -307,6 +307,18 @@ def main():
                 "the new index serves the next pass, which re-reads and re-lists "
                 "nothing unchanged",
                 (again["pass"], again["repositories_reread"], again["blob_prefixes_reused"]))
+        # index stats describes the last pass.
+        p = subprocess.run([args.regsweep, "index", "stats", "--index", damaged, "--json"],
+                           capture_output=True, text=True, check=True)
+        stats = json.loads(p.stdout)
+        blob_dirs = sum(len(os.listdir(os.path.join(store.path("blobs", "sha256"), d)))
+                        for d in os.listdir(store.path("blobs", "sha256")))
+        t.check(stats["repositories"] == again["repositories"]
+                and stats["blobs"] == blob_dirs
+                and stats["pass_state"] == "complete"
+                and stats["last_pass"] == "incremental",
+                "index stats gives the repositories, the blobs and the last pass",
+                (stats, again["repositories"], blob_dirs))
     except Exception:  # noqa: BLE001
         t.crash("test_incremental")
         import traceback

@@ -1,6 +1,7 @@
 // `regsweep index stats|referrers --index DIR`: query a reference index
 // that an earlier `gc --index DIR` wrote.
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 
@@ -56,6 +57,12 @@ int Stats(index::RefIndex* idx, bool json) {
     pass_state = "none";
   }
   if (!idx->GetMeta("last_pass", &last_pass).ok()) last_pass = "none";
+  // How many blobs the store held at the last pass (its sweep listed them).
+  std::string blobs_text;
+  uint64_t blobs = 0;
+  if (idx->GetMeta("last_pass_blobs", &blobs_text).ok()) {
+    blobs = std::strtoull(blobs_text.c_str(), nullptr, 10);
+  }
   if (idx->GetMeta("last_pass_time", &last_time).ok() && !last_time.empty()) {
     time_t seconds = static_cast<time_t>(std::stoll(last_time) / 1000000000);
     char text[32];
@@ -75,6 +82,7 @@ int Stats(index::RefIndex* idx, bool json) {
     w.FieldUint("manifests", stats.manifests);
     w.FieldUint("edges", stats.edges);
     w.FieldUint("tags", stats.tags);
+    w.FieldUint("blobs", blobs);
     w.Field("pass_state", pass_state);
     w.Field("last_pass", last_pass);
     w.Field("last_pass_time", last_time);
@@ -83,11 +91,13 @@ int Stats(index::RefIndex* idx, bool json) {
     return kExitOk;
   }
   std::printf("repositories  %llu\nmanifests     %llu\nedges         %llu\n"
-              "tags          %llu\nstate         %s\nlast pass     %s at %s\n",
+              "tags          %llu\nblobs         %llu (in the store at the last "
+              "pass)\nstate         %s\nlast pass     %s at %s\n",
               static_cast<unsigned long long>(stats.repositories),
               static_cast<unsigned long long>(stats.manifests),
               static_cast<unsigned long long>(stats.edges),
-              static_cast<unsigned long long>(stats.tags), pass_state.c_str(),
+              static_cast<unsigned long long>(stats.tags),
+              static_cast<unsigned long long>(blobs), pass_state.c_str(),
               last_pass.c_str(), last_time.c_str());
   return kExitOk;
 }
