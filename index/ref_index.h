@@ -1,9 +1,7 @@
 // RefIndex: the persistent reference index, a RocksDB database.
 //
 // What it stores (one column family each):
-//   manifests  (repository, manifest digest) -> media type, kind
-//   refs       (child digest, repository, parent manifest digest) -> role
-//              "who references this blob?" is a prefix scan on the child.
+//   manifests  (repository, manifest digest) -> media type, kind, edges
 //   tags       (repository, tag) -> manifest digest, push time
 //   repos      repository -> change fingerprint, time of the pass that wrote it
 //   meta       store identity, format version, pass state
@@ -101,7 +99,10 @@ class RefIndex {
                                RepositorySnapshot* snapshot) = 0;
   // Every repository name the index knows, sorted.
   virtual Status ListRepositories(std::vector<std::string>* names) = 0;
-  // Every edge whose child is `child`, from every repository.
+  // Every edge whose child is `child`, from every repository: one record per
+  // (repository, parent), sorted so. A scan of every manifest, linear in
+  // the index (an inverted family would answer at once, but writing it cost
+  // every pass a third of its time; this question is asked by hand).
   virtual Status Referrers(const Digest& child,
                            std::vector<ReferrerRecord>* referrers) = 0;
 

@@ -28,8 +28,6 @@ std::string RepositoryPrefix(std::string_view repository) {
   return Join(repository, {});
 }
 
-std::string RefPrefix(const Digest& child) { return Join(child.str(), {}); }
-
 std::string PrefixLimit(std::string_view prefix) {
   std::string limit(prefix);
   limit.back() = static_cast<char>(kSeparator + 1);
@@ -42,20 +40,6 @@ std::string ManifestKey(std::string_view repository, const Digest& digest) {
 
 std::string TagKey(std::string_view repository, std::string_view tag) {
   return Join(repository, tag);
-}
-
-std::string RefKey(const Digest& child, std::string_view repository,
-                   const Digest& parent) {
-  return Join(Join(child.str(), repository), parent.str());
-}
-
-bool ParseRefKeySuffix(std::string_view suffix, std::string* repository,
-                       Digest* parent) {
-  size_t separator = suffix.find(kSeparator);
-  if (separator == std::string_view::npos || separator == 0) return false;
-  if (!Digest::Parse(suffix.substr(separator + 1), parent)) return false;
-  repository->assign(suffix.substr(0, separator));
-  return true;
 }
 
 std::string EncodeManifest(const ManifestRecord& manifest) {
@@ -108,16 +92,6 @@ bool DecodeTag(std::string_view value, TagRecord* tag) {
   }
   tag->pushed_ns = static_cast<int64_t>(pushed_ns);
   return value.empty();
-}
-
-std::string EncodeRef(uint8_t role) {
-  std::string value;
-  PutByte(&value, role);
-  return value;
-}
-
-bool DecodeRef(std::string_view value, uint8_t* role) {
-  return GetByte(&value, role) && value.empty();
 }
 
 std::string EncodeRepository(uint64_t fingerprint, int64_t written_ns) {

@@ -9,7 +9,6 @@
 // naturally in RocksDB's tools and sort like the names.
 //
 //   manifests  repo \0 digest          -> kind, media type, edges
-//   refs       child \0 repo \0 parent -> role
 //   tags       repo \0 tag             -> digest, push time
 //   repos      repo                    -> fingerprint, write time
 //   meta       key                     -> value (raw bytes)
@@ -28,11 +27,10 @@
 namespace regsweep::index::schema {
 
 // Bump when the bytes above change meaning; Open refuses other versions.
-inline constexpr std::string_view kFormatVersion = "2";
+inline constexpr std::string_view kFormatVersion = "3";
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 
 inline constexpr char kManifests[] = "manifests";
-inline constexpr char kRefs[] = "refs";
 inline constexpr char kTags[] = "tags";
 inline constexpr char kRepos[] = "repos";
 inline constexpr char kMeta[] = "meta";
@@ -45,20 +43,13 @@ bool IsKeyPart(std::string_view part);
 
 // "repo\0": the prefix of one repository's manifests and tags keys.
 std::string RepositoryPrefix(std::string_view repository);
-// "child\0": the prefix of every refs key naming `child`.
-std::string RefPrefix(const Digest& child);
 // The smallest key greater than every key starting with `prefix`, where
 // `prefix` ends with the NUL separator: the same with its last byte 1.
 std::string PrefixLimit(std::string_view prefix);
 
 std::string ManifestKey(std::string_view repository, const Digest& digest);
 std::string TagKey(std::string_view repository, std::string_view tag);
-std::string RefKey(const Digest& child, std::string_view repository,
-                   const Digest& parent);
 
-// Parses the rest of a refs key after its "child\0" prefix.
-bool ParseRefKeySuffix(std::string_view suffix, std::string* repository,
-                       Digest* parent);
 
 // Manifest values: the digest comes from the key, the rest from the value.
 std::string EncodeManifest(const ManifestRecord& manifest);
@@ -68,8 +59,6 @@ bool DecodeManifest(std::string_view value, ManifestRecord* manifest);
 std::string EncodeTag(const TagRecord& tag);
 bool DecodeTag(std::string_view value, TagRecord* tag);
 
-std::string EncodeRef(uint8_t role);
-bool DecodeRef(std::string_view value, uint8_t* role);
 
 // Repository values: the snapshot's fingerprint and when it was written.
 std::string EncodeRepository(uint64_t fingerprint, int64_t written_ns);

@@ -344,7 +344,7 @@ TEST_F(RefIndexTest, Meta) {
   ASSERT_TRUE(index_->GetMeta("store_id", &value).ok());
   EXPECT_EQ(value, binary);
   ASSERT_TRUE(index_->GetMeta("format_version", &value).ok());
-  EXPECT_EQ(value, "2");
+  EXPECT_EQ(value, "3");
 }
 
 TEST_F(RefIndexTest, StatsCounts) {
