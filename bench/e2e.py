@@ -196,7 +196,8 @@ class Store:
         self.remove()
         start = time.monotonic()
         out = run_untimed([self.args.gen_store, "--root", self.root, "--seed",
-                           str(SEED), "--blobs", str(self.blobs)], "gen_store")
+                           str(SEED), "--blobs", str(self.blobs),
+                           *self.args.gen_arg], "gen_store")
         # Dirty pages written back during a timed run would be charged to it.
         os.sync()
         self.summary = re.sub(r"\s*seconds=\S+", "", out.strip())
@@ -764,8 +765,9 @@ def markdown_run(args, results, rows, info, started, load_before, load_after):
     if args.note:
         lines.append(f"- note: {args.note}")
     for size, summary in results.store_info.items():
+        extra = "".join(" " + a for a in args.gen_arg)
         lines.append(f"- store of {size:,} blobs (`gen_store --seed {SEED} "
-                     f"--blobs {size}`): {summary}")
+                     f"--blobs {size}{extra}`): {summary}")
     for size, summary in results.churn_info.items():
         lines.append(f"- before the incremental passes on {size:,} blobs "
                      f"(`gen_store --churn {args.churn} --seed "
@@ -814,6 +816,10 @@ def parse_args(argv):
     p.add_argument("--cases", default=",".join(CASES),
                    help="comma-separated cases to run, of "
                         f"{','.join(CASES)} (default: all)")
+    p.add_argument("--gen-arg", action="append", default=[],
+                   help="extra argument for gen_store when generating the "
+                        "stores, e.g. --gen-arg=--tags-per-repo=100 "
+                        "(repeatable)")
     p.add_argument("--churn", type=float, default=0.01,
                    help="share of the repositories changed before the "
                         "incremental passes (default 0.01)")
