@@ -146,23 +146,31 @@ class Measurement:
         self.manifest_set = set()
 
 
+# BUILD_DIR/bench/run_measured, set from the arguments.
+RUN_MEASURED = None
+
+
 def measure(cmd, stdout_path):
-    """Runs cmd with stdout to stdout_path; returns a Measurement."""
+    """Runs cmd with stdout to stdout_path; returns a Measurement.
+
+    Through run_measured: started from this Python process directly, a
+    tool's peak RSS would include this process's own memory (ru_maxrss
+    counts the forked parent's pages until exec)."""
     load = float(loadavg().split()[0])
+    report_path = stdout_path + ".cost"
     with open(stdout_path, "wb") as out:
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.PIPE)
-        # wait4 gives this child's own rusage; reading stderr first would
-        # let the pipe never fill (the tools print little there).
-        stderr = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.monotonic() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stderr.close()
-    m = Measurement(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
-                    proc.returncode)
-    m.stderr = stderr.decode(errors="replace")
+        proc = subprocess.run([RUN_MEASURED, report_path, *cmd],
+                              stdin=subprocess.DEVNULL, stdout=out,
+                              stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        raise RuntimeError(f"run_measured failed: {shlex.join(cmd)}\n"
+                           f"{proc.stderr.decode(errors='replace')[-2000:]}")
+    with open(report_path) as f:
+        wall, user, system, rss_kib, code = f.read().split()
+    os.remove(report_path)
+    m = Measurement(float(wall), float(user) + float(system), int(rss_kib),
+                    int(code))
+    m.stderr = proc.stderr.decode(errors="replace")
     m.load = load  # other work on the machine when the run started
     return m
 
@@ -847,7 +855,11 @@ def parse_args(argv):
     args.regsweep = os.path.join(build, "regsweep")
     args.gen_store = os.path.join(build, "gen_store")
     args.io_floor = os.path.join(build, "bench", "io_floor")
-    for path in (args.regsweep, args.gen_store, args.io_floor):
+    args.run_measured = os.path.join(build, "bench", "run_measured")
+    global RUN_MEASURED
+    RUN_MEASURED = args.run_measured
+    for path in (args.regsweep, args.gen_store, args.io_floor,
+                 args.run_measured):
         if not os.access(path, os.X_OK):
             p.error(f"{path} is missing: build the project first")
     if shutil.which(DISTRIBUTION) is None:
