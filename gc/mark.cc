@@ -171,9 +171,10 @@ bool RepositoryMarker::TryReuseMark(const std::string& name,
   for (uint64_t fingerprint : mark.marked) marked_->AddFingerprint(fingerprint);
   out_->layers.repository = name;
   out_->layers.layers = std::move(mark.layers);
+  auto tags = std::make_shared<const std::vector<std::string>>(
+      std::move(mark.shape.tags));
   for (Digest& digest : mark.to_delete) {
-    out_->deletions.push_back(
-        ManifestToDelete{name, std::move(digest), mark.shape.tags});
+    out_->deletions.push_back(ManifestToDelete{name, std::move(digest), tags});
   }
   return true;
 }
@@ -453,8 +454,8 @@ void RepositoryMarker::MarkChildOutsideRevisions(
 
 void RepositoryMarker::CollectDeletions() {
   if (!options_.delete_untagged) return;
-  std::vector<std::string> tags;
-  for (const storage::TagInfo& tag : info_.tags) tags.push_back(tag.name);
+  auto tags = std::make_shared<std::vector<std::string>>();
+  for (const storage::TagInfo& tag : info_.tags) tags->push_back(tag.name);
   for (const ManifestNode& node : nodes_) {
     // A revision whose manifest blob is missing is left alone, as
     // distribution does: it is reported instead.

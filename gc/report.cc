@@ -25,18 +25,33 @@ void WriteProblems(JsonWriter* w, const std::vector<Problem>& problems) {
   w->EndArray();
 }
 
-void WriteEligible(JsonWriter* w, const GcReport& r) {
+// Hands the text written so far to the sink every kPieceItems items.
+constexpr size_t kPieceItems = 4096;
+
+using Sink = std::function<void(std::string_view)>;
+
+void DrainEvery(JsonWriter* w, size_t item, const Sink& sink) {
+  if (item % kPieceItems == kPieceItems - 1) sink(w->Drain());
+}
+
+void WriteEligible(JsonWriter* w, const GcReport& r, const Sink& sink) {
   w->Key("blobs_eligible");
   w->BeginArray();
-  for (const EligibleBlob& b : r.sweep.blobs_eligible) w->String(b.digest.str());
+  const auto& blobs = r.sweep.blobs_eligible;
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    w->String(blobs[i].digest.str());
+    DrainEvery(w, i, sink);
+  }
   w->EndArray();
   w->Key("manifests_eligible");
   w->BeginArray();
-  for (const ManifestEligible& m : r.manifests_eligible) {
+  for (size_t i = 0; i < r.manifests_eligible.size(); ++i) {
+    const ManifestEligible& m = r.manifests_eligible[i];
     w->BeginObject();
     w->Field("repository", m.repository);
     w->Field("digest", m.digest.str());
     w->EndObject();
+    DrainEvery(w, i, sink);
   }
   w->EndArray();
 }
@@ -44,6 +59,12 @@ void WriteEligible(JsonWriter* w, const GcReport& r) {
 }  // namespace
 
 std::string ReportToJson(const GcReport& r) {
+  std::string text;
+  WriteReportJson(r, [&text](std::string_view piece) { text.append(piece); });
+  return text;
+}
+
+void WriteReportJson(const GcReport& r, const Sink& sink) {
   JsonWriter w;
   w.BeginObject();
   w.Field("mode", r.options.delete_untagged ? "delete-untagged" : "default");
@@ -55,7 +76,7 @@ std::string ReportToJson(const GcReport& r) {
   w.FieldUint("blob_prefixes_reused", r.sweep.prefixes_reused);
   w.FieldUint("manifests_read", r.manifests_read);
   w.FieldUint("blobs_marked", r.blobs_marked);
-  WriteEligible(&w, r);
+  WriteEligible(&w, r, sink);
   w.FieldUint("bytes_eligible", r.sweep.bytes_eligible);
   w.FieldUint("blobs_kept_by_grace", r.sweep.blobs_kept_by_grace);
   w.FieldUint("blobs_deleted", r.sweep.blobs_deleted);
@@ -86,7 +107,7 @@ std::string ReportToJson(const GcReport& r) {
   }
   w.EndObject();
   w.EndObject();
-  return w.str() + "\n";
+  sink(w.Drain() + "\n");
 }
 
 }  // namespace regsweep::gc

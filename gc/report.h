@@ -2,7 +2,9 @@
 #ifndef REGSWEEP_GC_REPORT_H_
 #define REGSWEEP_GC_REPORT_H_
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "gc/collector.h"
 
@@ -16,6 +18,10 @@ namespace regsweep::gc {
 //  "fatal": null or the first fatal error, "fatal_errors": [...],
 //  "errors": [...], "phases": {"mark": s, "plan": s, "delete": s}}
 std::string ReportToJson(const GcReport& report);
+// The same text, handed to `sink` in pieces as it is written, so that a
+// report naming a million blobs is never held whole in memory.
+void WriteReportJson(const GcReport& report,
+                     const std::function<void(std::string_view)>& sink);
 
 }  // namespace regsweep::gc
 

@@ -243,7 +243,9 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
         break;
     }
   }
-  // Candidates were sorted above, so the eligible list is sorted too.
+  // Candidates were sorted above, so the eligible list is sorted too. The
+  // moved-from candidates are no longer needed (30 MB at a million).
+  std::vector<EligibleBlob>().swap(candidates);
 }
 
 void Sweeper::DeleteManifests() {
@@ -253,7 +255,7 @@ void Sweeper::DeleteManifests() {
   tbb::parallel_for(size_t{0}, manifests.size(), [&](size_t i) {
     const ManifestToDelete& m = manifests[i];
     Status s;
-    for (const std::string& tag : m.tags) {
+    for (const std::string& tag : *m.tags) {
       s = registry_.RemoveTagIndexEntry(m.repository, tag, m.digest);
       if (!s.ok()) break;
     }

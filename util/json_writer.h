@@ -59,6 +59,13 @@ class JsonWriter {
   }
 
   const std::string& str() const { return out_; }
+  // Moves the text written so far out, and goes on where it was (inside the
+  // same arrays and objects): for writing a large document in pieces.
+  std::string Drain() {
+    std::string text = std::move(out_);
+    out_.clear();
+    return text;
+  }
   // Moves the text out; the writer is left empty, as if new.
   std::string Take() {
     std::string text = std::move(out_);

@@ -112,13 +112,18 @@ void PrintProblems(const gc::GcReport& r, size_t limit) {
 }
 
 Status WriteJsonReport(const std::string& path, const gc::GcReport& report) {
-  std::string json = gc::ReportToJson(report);
+  // Written in pieces: the whole text of a report naming a million blobs
+  // would be the largest thing the process ever held.
   if (path == "-") {
-    std::fwrite(json.data(), 1, json.size(), stdout);
+    gc::WriteReportJson(report, [](std::string_view piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    });
     return Status::OK();
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << json;
+  gc::WriteReportJson(report, [&out](std::string_view piece) {
+    out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  });
   out.close();
   if (!out) return Status::IOError(path, "cannot write the JSON report");
   return Status::OK();

@@ -26,7 +26,11 @@ constexpr size_t kProblemsShown = 20;
 
 // The store as it will be once some tags are gone: their directories are
 // left out of listings and cannot be read. A dry run collects over this
-// view, so it reports what removing the tags would really reclaim.
+// view, so it reports what removing the tags would really reclaim. Never
+// with an index: a mark stored from this view would carry the change
+// stamps of the real store (directory times are not hidden), and a later
+// pass could take it for the real one. The gc options built here have no
+// index_dir.
 class WithoutTagsStore : public storage::StoreWrapper {
  public:
   WithoutTagsStore(storage::Store* target,
