@@ -7,9 +7,6 @@ namespace regsweep::gc {
 namespace {
 
 constexpr uint8_t kLayout = 1;
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
 
 std::string PrefixKey(const storage::BlobPrefix& prefix) {
   return prefix.algorithm + "/" + prefix.prefix;
@@ -36,19 +33,14 @@ void PrefixBlobs::AddHex(std::string_view algorithm, std::string_view hex) {
   text[algorithm.size()] = ':';
   hex.copy(text + algorithm.size() + 1, hex.size());
   fingerprints_.push_back(FingerprintOf(std::string_view(text, length)));
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    raw_.push_back(static_cast<char>(HexValue(hex[i]) << 4 | HexValue(hex[i + 1])));
-  }
+  index::PutHexAsBytes(&raw_, hex);
 }
 
 Digest PrefixBlobs::digest(size_t i) const {
   std::string hex;
   hex.reserve(2 * raw_bytes_);
-  for (size_t k = i * raw_bytes_; k < (i + 1) * raw_bytes_; ++k) {
-    uint8_t byte = static_cast<uint8_t>(raw_[k]);
-    hex.push_back(kHexDigits[byte >> 4]);
-    hex.push_back(kHexDigits[byte & 0x0f]);
-  }
+  index::AppendBytesAsHex(&hex,
+                          std::string_view(raw_).substr(i * raw_bytes_, raw_bytes_));
   Digest digest;
   Digest::FromParts(algorithm_, hex, &digest);
   return digest;

@@ -78,14 +78,25 @@ bool GetLengthPrefixed(std::string_view* input, std::string_view* value) {
   return true;
 }
 
-void PutDigest(std::string* dst, const Digest& digest) {
-  bool sha256 = digest.algorithm() == DigestAlgorithm::kSha256;
-  PutByte(dst, sha256 ? kSha256Tag : kSha512Tag);
-  std::string_view hex = digest.hex();
+void PutHexAsBytes(std::string* dst, std::string_view hex) {
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
     dst->push_back(
         static_cast<char>(HexValue(hex[i]) << 4 | HexValue(hex[i + 1])));
   }
+}
+
+void AppendBytesAsHex(std::string* dst, std::string_view bytes) {
+  for (char c : bytes) {
+    uint8_t byte = static_cast<uint8_t>(c);
+    dst->push_back(kHexDigits[byte >> 4]);
+    dst->push_back(kHexDigits[byte & 0x0f]);
+  }
+}
+
+void PutDigest(std::string* dst, const Digest& digest) {
+  bool sha256 = digest.algorithm() == DigestAlgorithm::kSha256;
+  PutByte(dst, sha256 ? kSha256Tag : kSha512Tag);
+  PutHexAsBytes(dst, digest.hex());
 }
 
 bool GetDigest(std::string_view* input, Digest* digest) {
@@ -105,11 +116,7 @@ bool GetDigest(std::string_view* input, Digest* digest) {
   if (input->size() < raw_size) return false;
   std::string hex;
   hex.reserve(2 * raw_size);
-  for (size_t i = 0; i < raw_size; i++) {
-    uint8_t byte = static_cast<uint8_t>((*input)[i]);
-    hex.push_back(kHexDigits[byte >> 4]);
-    hex.push_back(kHexDigits[byte & 0x0f]);
-  }
+  AppendBytesAsHex(&hex, input->substr(0, raw_size));
   input->remove_prefix(raw_size);
   return Digest::FromParts(algorithm, hex, digest);
 }

@@ -219,6 +219,7 @@ class RocksRefIndex final : public RefIndex {
   Status ForEachManifest(const ManifestVisitor& visit);
   Status CountEdges(uint64_t* count);
   Status GetValue(Family family, const std::string& key, std::string* value);
+  Status PutValue(Family family, const std::string& key, std::string_view value);
   Status DropFamily(Family family);
   Status CountKeys(Family family, const rocksdb::ReadOptions& options,
                    uint64_t* count);
@@ -491,10 +492,15 @@ Status RocksRefIndex::GetValue(Family family, const std::string& key,
   return FromRocks(status);
 }
 
+Status RocksRefIndex::PutValue(Family family, const std::string& key,
+                               std::string_view value) {
+  return FromRocks(db_->Put(write_options_, Handle(family), key,
+                            rocksdb::Slice(value.data(), value.size())));
+}
+
 Status RocksRefIndex::PutRepositoryMark(const std::string& repository,
                                         std::string_view value) {
-  return FromRocks(db_->Put(write_options_, Handle(kMarks), repository,
-                            rocksdb::Slice(value.data(), value.size())));
+  return PutValue(kMarks, repository, value);
 }
 
 Status RocksRefIndex::GetRepositoryMark(const std::string& repository,
@@ -504,8 +510,7 @@ Status RocksRefIndex::GetRepositoryMark(const std::string& repository,
 
 Status RocksRefIndex::PutBlobListing(const std::string& prefix,
                                      std::string_view value) {
-  return FromRocks(db_->Put(write_options_, Handle(kListings), prefix,
-                            rocksdb::Slice(value.data(), value.size())));
+  return PutValue(kListings, prefix, value);
 }
 
 Status RocksRefIndex::GetBlobListing(const std::string& prefix,

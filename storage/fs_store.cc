@@ -97,6 +97,10 @@ class FileStore final : public Store {
                      const std::vector<std::string>& names,
                      std::vector<FileInfo>* infos,
                      std::vector<Status>* statuses) override;
+  void StatEach(
+      const std::string& dir, const std::vector<std::string>& names,
+      const std::function<int(int, const std::string&, struct stat*)>& describe,
+      std::vector<FileInfo>* infos, std::vector<Status>* statuses);
   Status ReadFile(const std::string& path, uint64_t max_bytes,
                   std::string* contents, FileInfo* info) override;
   void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
@@ -353,10 +357,13 @@ Status FileStore::Stat(const std::string& path, FileInfo* info) {
   return Status::OK();
 }
 
-void FileStore::DescribeFiles(const std::string& dir,
-                              const std::vector<std::string>& names,
-                              std::vector<FileInfo>* infos,
-                              std::vector<Status>* statuses) {
+// Opens `dir` once and describes each name below it with describe(dir fd,
+// name, &st), which returns 0 or an errno. StatFiles and DescribeFiles
+// differ only in that call.
+void FileStore::StatEach(
+    const std::string& dir, const std::vector<std::string>& names,
+    const std::function<int(int, const std::string&, struct stat*)>& describe,
+    std::vector<FileInfo>* infos, std::vector<Status>* statuses) {
   infos->assign(names.size(), FileInfo());
   statuses->assign(names.size(), Status::OK());
   int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
@@ -375,49 +382,43 @@ void FileStore::DescribeFiles(const std::string& dir,
       continue;
     }
     struct stat st;
-    if (fstatat(fd.get(), names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      (*statuses)[i] = ErrnoStatus(dir + "/" + names[i], errno);
+    int error = describe(fd.get(), names[i], &st);
+    if (error != 0) {
+      (*statuses)[i] = ErrnoStatus(dir + "/" + names[i], error);
     } else {
       (*infos)[i] = InfoFromStat(st);
     }
   }
 }
 
+void FileStore::DescribeFiles(const std::string& dir,
+                              const std::vector<std::string>& names,
+                              std::vector<FileInfo>* infos,
+                              std::vector<Status>* statuses) {
+  StatEach(dir, names,
+           [](int dir_fd, const std::string& name, struct stat* st) {
+             return fstatat(dir_fd, name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0
+                        ? 0
+                        : errno;
+           },
+           infos, statuses);
+}
+
 void FileStore::StatFiles(const std::string& dir,
                           const std::vector<std::string>& names,
                           std::vector<FileInfo>* infos,
                           std::vector<Status>* statuses) {
-  infos->assign(names.size(), FileInfo());
-  statuses->assign(names.size(), Status::OK());
-  int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
-  if (raw_fd < 0) {
-    Status s = IsCleanPath(dir) ? ErrnoStatus(dir, errno)
-                                : Status::InvalidArgument(Describe(dir),
-                                                          "not a path in the store");
-    statuses->assign(names.size(), s);
-    return;
-  }
-  ScopedFd fd(raw_fd);
-  for (size_t i = 0; i < names.size(); ++i) {
-    std::string path = dir + "/" + names[i];
-    if (!IsCleanPath(names[i]) || names[i].empty()) {
-      (*statuses)[i] = Status::InvalidArgument(Describe(path), "not a path in the store");
-      continue;
-    }
-    // O_PATH with O_NOFOLLOW describes a final symlink instead of failing.
-    int entry = OpenBelow(fd.get(), names[i], O_PATH);
-    if (entry < 0) {
-      (*statuses)[i] = ErrnoStatus(path, errno);
-      continue;
-    }
-    struct stat st;
-    if (fstat(entry, &st) != 0) {
-      (*statuses)[i] = ErrnoStatus(path, errno);
-    } else {
-      (*infos)[i] = InfoFromStat(st);
-    }
-    close(entry);
-  }
+  StatEach(dir, names,
+           [](int dir_fd, const std::string& name, struct stat* st) {
+             // O_PATH with O_NOFOLLOW describes a final symlink instead of
+             // failing; RESOLVE_NO_SYMLINKS refuses one on the way.
+             int entry = OpenBelow(dir_fd, name, O_PATH);
+             if (entry < 0) return errno;
+             int error = fstat(entry, st) == 0 ? 0 : errno;
+             close(entry);
+             return error;
+           },
+           infos, statuses);
 }
 
 Status FileStore::RemoveFile(const std::string& path) {
