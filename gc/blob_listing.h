@@ -1,11 +1,26 @@
 // Blob listing for the sweep: which blobs a prefix directory
 // (blobs/<alg>/<xx>) holds, listed fresh or, in an incremental pass, taken
-// from the reference index when the directory has not changed since the
-// last pass.
+// from the reference index.
 //
-// Adding or removing a blob directory gives its prefix directory new
-// modification and change times, so a prefix whose stamp (gc/change_stamp.h)
-// equals the stored one, and was trusted when stored, holds the same blobs.
+// A stored listing is taken as it is when the prefix directory's stamp
+// (gc/change_stamp.h) equals the stored one and was trusted when stored:
+// adding or removing a blob directory gives the prefix new times.
+//
+// When the stamp moved, the listing can still be brought up to date
+// without listing the directory. Every blob the registry writes comes with
+// a link in the repository it was pushed to, so the blobs that the
+// repositories an incremental pass re-read link, and that the stored
+// listing lacks, are the candidates for new blobs; each is looked up. A
+// directory's link count is 2 plus its subdirectories (ext4, XFS, tmpfs),
+// so when the stored blobs and the new ones found add up to that count,
+// the listing is complete. Anything else (a blob written with no link, a
+// filesystem that does not count, a count that does not add up) lists the
+// directory.
+//
+// What the count cannot tell: blobs removed outside regsweep while as many
+// others are added without links, in the same prefix. Then the listing
+// names a blob that is gone (deleting it finds nothing) and misses one that
+// is there (so it is kept). Nothing is lost; `--full` lists everything.
 // A prefix that held anything unexpected is never stored (it is listed,
 // and its problems reported, on every pass).
 #ifndef REGSWEEP_GC_BLOB_LISTING_H_
@@ -14,6 +29,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "index/ref_index.h"
@@ -22,6 +38,15 @@
 #include "util/status.h"
 
 namespace regsweep::gc {
+
+// What a stored listing says about the directory it was taken from.
+struct ListingState {
+  uint64_t stamp = 0;          // of the prefix directory (see above)
+  bool stamp_trusted = false;  // not racy when stored
+  // The directory's link count was 2 plus the blobs listed: its count can
+  // tell whether blobs were added since.
+  bool counted = false;
+};
 
 // The blobs of one prefix directory, packed: a fingerprint and the raw hash
 // bytes per blob, so that a million blobs cost no million strings; Digest()
@@ -36,10 +61,16 @@ class PrefixBlobs {
   // Adds the blob `algorithm`:`hex` (hex valid for the algorithm, as
   // Registry::VisitBlobs gives it) without building a Digest.
   void AddHex(std::string_view algorithm, std::string_view hex);
-  std::string Encode(uint64_t stamp) const;
-  // False when `value` is not a whole encoding made with `stamp` (then
-  // *this is unspecified).
-  bool Decode(std::string_view value, uint64_t stamp);
+  // Whether the blob at position i is `digest` (exact, not by fingerprint).
+  bool Is(size_t i, const Digest& digest) const;
+  // Keeps the blobs for which keep(i) is true, in order.
+  template <typename Keep>
+  void Filter(Keep keep);
+
+  std::string Encode(const ListingState& state) const;
+  // False when `value` is not a whole encoding (then *this and *state are
+  // unspecified).
+  bool Decode(std::string_view value, ListingState* state);
 
  private:
   std::vector<uint64_t> fingerprints_;
@@ -48,19 +79,52 @@ class PrefixBlobs {
   size_t raw_bytes_ = 0;
 };
 
+// Blobs that may be new to the stored listings, by prefix directory
+// (storage::BlobPrefix::Key): what the re-read repositories link.
+using LinkedBlobs = std::unordered_map<std::string, std::vector<Digest>>;
+
 struct ListingOptions {
   index::RefIndex* index = nullptr;  // null: list, store nothing
   bool reuse = false;                // take unchanged prefixes from index
   int64_t trusted_before_ns = 0;     // see gc/change_stamp.h
+  // With reuse: candidates for blobs added since the last pass. Null: a
+  // prefix whose stamp moved is listed.
+  const LinkedBlobs* linked = nullptr;
 };
 
+// How ListPrefix came by a prefix's blobs.
+enum class ListingSource { kListed, kStored, kStoredPlusLinked };
+
 // Lists `prefix` into *blobs (problems as Registry::ListBlobs gives them);
-// *reused says whether it came from the index. Non-OK as ListBlobs, or when
-// the index cannot be written.
+// *source says where they came from. Non-OK as ListBlobs, or when the index
+// cannot be written.
 Status ListPrefix(const storage::Registry& registry,
                   const storage::BlobPrefix& prefix,
                   const ListingOptions& options, PrefixBlobs* blobs,
-                  std::vector<storage::StoreProblem>* problems, bool* reused);
+                  std::vector<storage::StoreProblem>* problems,
+                  ListingSource* source);
+
+// After a sweep deleted `deleted` (all of prefix `prefix`, sorted), takes
+// them out of its stored listing, so that the next pass need not list the
+// prefix again. With `all_gone` false (a deletion failed) the stored
+// listing is dropped instead.
+Status ForgetDeletedBlobs(index::RefIndex* index,
+                          const storage::BlobPrefix& prefix,
+                          const std::vector<Digest>& deleted, bool all_gone);
+
+template <typename Keep>
+void PrefixBlobs::Filter(Keep keep) {
+  size_t kept = 0;
+  for (size_t i = 0; i < fingerprints_.size(); ++i) {
+    if (!keep(i)) continue;
+    fingerprints_[kept] = fingerprints_[i];
+    raw_.replace(kept * raw_bytes_, raw_bytes_, raw_, i * raw_bytes_,
+                 raw_bytes_);
+    ++kept;
+  }
+  fingerprints_.resize(kept);
+  raw_.resize(kept * raw_bytes_);
+}
 
 }  // namespace regsweep::gc
 

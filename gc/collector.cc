@@ -69,8 +69,13 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     sweep_options.dry_run = true;
   }
   SweepResult sweep;
+  LinkedBlobs linked;
+  for (Digest& digest : mark.linked_by_reread) {
+    std::string key = storage::BlobPrefix::Of(digest).Key();
+    linked[key].push_back(std::move(digest));
+  }
   ListingOptions listing{index, report->pass == "incremental",
-                         NowNs() - kRacyMargin};
+                         NowNs() - kRacyMargin, &linked};
   Sweep(registry, sweep_options, mark, listing, progress, &sweep);
   FillFromSweep(&sweep, report);
   if (index != nullptr && report->fatal.empty()) {

@@ -13,6 +13,7 @@
 #include "gc/change_stamp.h"
 #include "gc/manifest.h"
 #include "gc/repository_mark.h"
+#include "gc/repository_walk.h"
 #include "util/clock.h"
 
 namespace regsweep::gc {
@@ -36,9 +37,14 @@ struct RepositoryOutcome {
   RepositoryLayers layers;
   std::vector<Status> fatal;
   uint64_t manifests_read = 0;
+  std::vector<Digest> linked;  // see MarkResult::linked_by_reread
   // false: marked from its stored RepositoryMark, without reading it.
   bool reread = true;
 };
+
+// Beyond this many linked blobs (most repositories re-read) they are not
+// kept: they would cost more memory than listing the blobs saves time.
+constexpr uint64_t kMaxLinkedByReread = 250000;
 
 Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
                     std::string digest, std::string detail) {
@@ -66,6 +72,7 @@ class RepositoryMarker {
 
  private:
   bool TryReuseMark(const std::string& name, index::RefIndex* index);
+  void RecordLinked();
   void StoreMark(index::RefIndex* index);
   void MarkBlob(const Digest& digest) {
     uint64_t fingerprint = digest.Fingerprint();
@@ -127,6 +134,7 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
     Fatal(s);
     return;
   }
+  if (reuse_index) RecordLinked();
   out_->layers.repository = name;
   out_->layers.layers = std::move(info_.layers);
   AddRevisions();
@@ -179,6 +187,15 @@ bool RepositoryMarker::TryReuseMark(const std::string& name,
   return true;
 }
 
+void RepositoryMarker::RecordLinked() {
+  std::vector<Digest>& linked = out_->linked;
+  linked.insert(linked.end(), info_.layers.begin(), info_.layers.end());
+  for (const storage::LinkInfo& link : info_.revisions) {
+    if (link.named.valid()) linked.push_back(link.named);
+    if (link.status.ok()) linked.push_back(link.target);
+  }
+}
+
 // Stores what this repository contributed, with a stamp of what decided
 // it, for the next pass. A repository that reported anything, or whose
 // stamp is racy, is stored as not reusable: the next pass re-reads it.
@@ -187,7 +204,9 @@ void RepositoryMarker::StoreMark(index::RefIndex* index) {
   bool reusable = !volatile_ && out_->problems.empty() && out_->fatal.empty();
   if (reusable) {
     // What the scan saw, described as it was when it was read: a change
-    // after that gives the next pass another stamp.
+    // after that gives the next pass another stamp. Without -m no tag
+    // decides anything: moving one need not re-read the repository.
+    if (!options_.delete_untagged) storage::LeaveTagsOut(&info_);
     mark.shape = info_.shape;
     ChangeStamp stamp = StampOf(info_.described, info_.described_statuses,
                                 trusted_before_ns_);
@@ -501,9 +520,14 @@ void ForgetVanished(const std::vector<std::string>& names,
 void Mark(const storage::Registry& registry, const GcOptions& options,
           index::RefIndex* index, bool reuse_index, GcProgress* progress,
           MarkResult* result) {
+  const int64_t trusted_before_ns = NowNs() - kRacyMargin;
   std::vector<std::string> names;
   std::vector<storage::StoreProblem> listing_problems;
-  Status s = registry.ListRepositories(&names, &listing_problems);
+  RepositoryWalk walk(trusted_before_ns);
+  if (index != nullptr && reuse_index) walk.Load(index);
+  Status s = registry.ListRepositories(
+      &names, &listing_problems, index != nullptr ? &walk : nullptr);
+  if (s.ok() && index != nullptr) s = walk.Save(index);
   for (storage::StoreProblem& problem : listing_problems) {
     result->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
                                            std::move(problem.path), "", "",
@@ -516,7 +540,6 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   }
   if (progress != nullptr) progress->Start("mark", names.size());
   std::vector<RepositoryOutcome> outcomes(names.size());
-  const int64_t trusted_before_ns = NowNs() - kRacyMargin;
   tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
     RepositoryMarker marker(registry, options, trusted_before_ns,
                             &result->marked, &outcomes[i]);
@@ -526,9 +549,16 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   result->marked.Seal();
   result->repositories = names.size();
   if (index != nullptr) ForgetVanished(names, index, result);
+  uint64_t linked = 0;
+  for (const RepositoryOutcome& outcome : outcomes) linked += outcome.linked.size();
+  const bool keep_linked = linked <= kMaxLinkedByReread;
   for (RepositoryOutcome& outcome : outcomes) {
     result->manifests_read += outcome.manifests_read;
     if (outcome.reread) ++result->repositories_reread;
+    if (keep_linked) {
+      std::move(outcome.linked.begin(), outcome.linked.end(),
+                std::back_inserter(result->linked_by_reread));
+    }
     std::move(outcome.problems.begin(), outcome.problems.end(),
               std::back_inserter(result->problems));
     std::move(outcome.deletions.begin(), outcome.deletions.end(),

@@ -56,6 +56,10 @@ struct MarkResult {
   uint64_t repositories = 0;
   // Repositories whose links were read again (not taken from the index).
   uint64_t repositories_reread = 0;
+  // In an incremental pass: every blob the re-read repositories link
+  // (revisions and layers), where the blobs added since the last pass are
+  // (see gc/blob_listing.h). Left empty when most repositories were re-read.
+  std::vector<Digest> linked_by_reread;
   uint64_t manifests_read = 0;
 };
 

@@ -74,6 +74,7 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
   w.FieldUint("repositories", r.repositories);
   w.FieldUint("repositories_reread", r.repositories_reread);
   w.FieldUint("blob_prefixes_reused", r.sweep.prefixes_reused);
+  w.FieldUint("blob_prefixes_extended", r.sweep.prefixes_extended);
   w.FieldUint("manifests_read", r.manifests_read);
   w.FieldUint("blobs_marked", r.blobs_marked);
   WriteEligible(&w, r, sink);

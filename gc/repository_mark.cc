@@ -6,7 +6,7 @@ namespace regsweep::gc {
 namespace {
 
 // Layout version: a value in another layout is not reused (re-read).
-constexpr uint8_t kLayout = 1;
+constexpr uint8_t kLayout = 2;
 
 void PutStrings(std::string* out, const std::vector<std::string>& strings) {
   index::PutVarint64(out, strings.size());
@@ -51,6 +51,7 @@ std::string EncodeRepositoryMark(const RepositoryMark& mark) {
   index::PutFixed64(&out, static_cast<uint64_t>(mark.valid_until_ns));
   PutStrings(&out, mark.shape.revision_algorithms);
   PutDigests(&out, mark.shape.revisions);
+  index::PutByte(&out, mark.shape.with_tags ? 1 : 0);
   PutStrings(&out, mark.shape.tags);
   PutStrings(&out, mark.shape.layer_algorithms);
   index::PutVarint64(&out, mark.marked.size());
@@ -64,7 +65,7 @@ std::string EncodeRepositoryMark(const RepositoryMark& mark) {
 
 bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark,
                           bool with_layers) {
-  uint8_t layout, mode;
+  uint8_t layout, mode, with_tags;
   uint64_t grace, valid_until, count;
   if (!index::GetByte(&in, &layout) || layout != kLayout ||
       !index::GetFixed64(&in, &mark->stamp) || !index::GetByte(&in, &mode) ||
@@ -76,11 +77,13 @@ bool DecodeRepositoryMark(std::string_view in, RepositoryMark* mark,
   mark->valid_until_ns = static_cast<int64_t>(valid_until);
   if (!GetStrings(&in, &mark->shape.revision_algorithms) ||
       !GetDigests(&in, &mark->shape.revisions) ||
+      !index::GetByte(&in, &with_tags) ||
       !GetStrings(&in, &mark->shape.tags) ||
       !GetStrings(&in, &mark->shape.layer_algorithms) ||
       !index::GetVarint64(&in, &count) || count > in.size() / 8) {
     return false;
   }
+  mark->shape.with_tags = with_tags != 0;
   mark->marked.resize(count);
   for (uint64_t& fingerprint : mark->marked) {
     if (!index::GetFixed64(&in, &fingerprint)) return false;

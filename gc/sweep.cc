@@ -31,11 +31,6 @@ std::vector<std::pair<size_t, size_t>> GroupByPrefix(
   return groups;
 }
 
-storage::BlobPrefix PrefixOf(const Digest& digest) {
-  return storage::BlobPrefix{std::string(digest.algorithm_name()),
-                             std::string(digest.hex().substr(0, 2))};
-}
-
 std::vector<Digest> DigestsIn(const std::vector<EligibleBlob>& blobs,
                               std::pair<size_t, size_t> range) {
   std::vector<Digest> digests;
@@ -90,6 +85,9 @@ class Sweeper {
   void DeleteManifests();
   void DeleteBlobs(const BlobListing& listing);
   void DeleteLayerLinks(const BlobListing& listing);
+  void UpdateStoredListing(const Digest& any_blob,
+                           const std::vector<Digest>& deleted, bool all_gone);
+  bool BlobIsGone(const Digest& digest) const;
   void StartPhase(const char* name, uint64_t total) {
     if (progress_ != nullptr) progress_->Start(name, total);
   }
@@ -150,13 +148,14 @@ void Sweeper::ListBlobs(BlobListing* listing) {
   // Which blobs exist matters only to the deletion of layer links.
   const bool keep_existing = !options_.dry_run;
   std::atomic<uint64_t> reused_count{0};
+  std::atomic<uint64_t> extended_count{0};
   std::atomic<uint64_t> listed_count{0};
   tbb::parallel_for(size_t{0}, prefixes.size(), [&](size_t i) {
     PrefixBlobs blobs;
     std::vector<storage::StoreProblem> found;
-    bool reused = false;
+    ListingSource source = ListingSource::kListed;
     Status listed = ListPrefix(registry_, prefixes[i], listing_options_,
-                               &blobs, &found, &reused);
+                               &blobs, &found, &source);
     if (!listed.ok()) {
       Failed(listed);
       listing->complete = false;
@@ -170,7 +169,8 @@ void Sweeper::ListBlobs(BlobListing* listing) {
         unmarked.push_back(EligibleBlob{blobs.digest(k), 0});
       }
     }
-    if (reused) ++reused_count;
+    if (source != ListingSource::kListed) ++reused_count;
+    if (source == ListingSource::kStoredPlusLinked) ++extended_count;
     listed_count += blobs.size();
     existing.Add(std::move(fingerprints));
     candidates.Add(std::move(unmarked));
@@ -178,6 +178,7 @@ void Sweeper::ListBlobs(BlobListing* listing) {
     Step();
   });
   result_->prefixes_reused = reused_count;
+  result_->prefixes_extended = extended_count;
   result_->blobs_listed = listed_count;
   listing->existing = existing.Take();
   std::sort(listing->existing.begin(), listing->existing.end());
@@ -209,7 +210,7 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
     auto [begin, end] = groups[g];
     std::vector<storage::BlobInfo> infos;
     std::vector<Status> statuses;
-    registry_.StatBlobs(PrefixOf(candidates[begin].digest),
+    registry_.StatBlobs(storage::BlobPrefix::Of(candidates[begin].digest),
                         DigestsIn(candidates, groups[g]), &infos, &statuses);
     for (size_t i = begin; i < end; ++i) {
       const Status& s = statuses[i - begin];
@@ -282,26 +283,51 @@ void Sweeper::DeleteBlobs(const BlobListing& listing) {
   tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
     auto [begin, end] = groups[g];
     std::vector<Status> results;
-    registry_.RemoveBlobs(PrefixOf(blobs[begin].digest),
-                          DigestsIn(blobs, groups[g]), &results);
+    const std::vector<Digest> digests = DigestsIn(blobs, groups[g]);
+    registry_.RemoveBlobs(storage::BlobPrefix::Of(blobs[begin].digest), digests,
+                          &results);
+    bool all_gone = true;
     for (size_t i = begin; i < end; ++i) {
       const Status& s = results[i - begin];
       if (s.ok()) {
         ++deleted;
         bytes += blobs[i].bytes;
       } else {
+        all_gone = false;
         Failed(s);
       }
       Step();
     }
+    UpdateStoredListing(blobs[begin].digest, digests, all_gone);
   });
   // Directories an interrupted run left without data finish going now.
   for (const Digest& digest : listing.empty_directories) {
     Status s = registry_.RemoveBlob(digest);
     if (!s.ok()) Failed(s);
+    UpdateStoredListing(digest, {}, /*all_gone=*/false);
   }
   result_->blobs_deleted = deleted;
   result_->bytes_deleted = bytes;
+}
+
+// Takes what the sweep deleted out of the index's listing of the prefix of
+// `any_blob`, so that the next pass need not list it (gc/blob_listing.h).
+void Sweeper::UpdateStoredListing(const Digest& any_blob,
+                                  const std::vector<Digest>& deleted,
+                                  bool all_gone) {
+  if (listing_options_.index == nullptr) return;
+  Status s = ForgetDeletedBlobs(listing_options_.index,
+                                storage::BlobPrefix::Of(any_blob), deleted,
+                                all_gone);
+  if (!s.ok()) Failed(s);
+}
+
+// Whether a layer link's blob is surely gone: a listing taken partly from
+// the index (gc/blob_listing.h) may miss a blob, so one it lacks is looked
+// up before its link goes.
+bool Sweeper::BlobIsGone(const Digest& digest) const {
+  storage::BlobInfo info;
+  return registry_.StatBlob(digest, &info).IsNotFound();
 }
 
 void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
@@ -325,7 +351,9 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
     const RepositoryLayers& repo = mark_.layer_links[i];
     std::vector<Digest> dangling;
     for (const Digest& layer : repo.layers) {
-      if (!exists(layer) || was_deleted(layer)) dangling.push_back(layer);
+      if (was_deleted(layer) || (!exists(layer) && BlobIsGone(layer))) {
+        dangling.push_back(layer);
+      }
     }
     std::vector<Status> results;
     registry_.RemoveLayerLinks(repo.repository, dangling, &results);

@@ -3,7 +3,6 @@
 namespace regsweep::index {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789abcdef";
 
 // Digest algorithm tags as stored; never renumber (they are on disk).
 constexpr uint8_t kSha256Tag = 0;
@@ -85,14 +84,6 @@ void PutHexAsBytes(std::string* dst, std::string_view hex) {
   }
 }
 
-void AppendBytesAsHex(std::string* dst, std::string_view bytes) {
-  for (char c : bytes) {
-    uint8_t byte = static_cast<uint8_t>(c);
-    dst->push_back(kHexDigits[byte >> 4]);
-    dst->push_back(kHexDigits[byte & 0x0f]);
-  }
-}
-
 void PutDigest(std::string* dst, const Digest& digest) {
   bool sha256 = digest.algorithm() == DigestAlgorithm::kSha256;
   PutByte(dst, sha256 ? kSha256Tag : kSha512Tag);
@@ -103,22 +94,20 @@ bool GetDigest(std::string_view* input, Digest* digest) {
   uint8_t tag;
   if (!GetByte(input, &tag)) return false;
   size_t raw_size;
-  std::string_view algorithm;
+  DigestAlgorithm algorithm;
   if (tag == kSha256Tag) {
     raw_size = 32;
-    algorithm = "sha256";
+    algorithm = DigestAlgorithm::kSha256;
   } else if (tag == kSha512Tag) {
     raw_size = 64;
-    algorithm = "sha512";
+    algorithm = DigestAlgorithm::kSha512;
   } else {
     return false;
   }
   if (input->size() < raw_size) return false;
-  std::string hex;
-  hex.reserve(2 * raw_size);
-  AppendBytesAsHex(&hex, input->substr(0, raw_size));
+  bool ok = Digest::FromRaw(algorithm, input->substr(0, raw_size), digest);
   input->remove_prefix(raw_size);
-  return Digest::FromParts(algorithm, hex, digest);
+  return ok;
 }
 
 }  // namespace regsweep::index

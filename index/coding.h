@@ -30,10 +30,10 @@ bool GetByte(std::string_view* input, uint8_t* value);
 void PutLengthPrefixed(std::string* dst, std::string_view value);
 bool GetLengthPrefixed(std::string_view* input, std::string_view* value);
 
-// Valid lowercase hex (even length) as raw bytes, and back: what PutDigest
-// and GetDigest store, for callers that pack hashes without the tag byte.
+// Valid lowercase hex (even length) as raw bytes: what PutDigest stores,
+// for callers that pack hashes without the tag byte (Digest::FromRaw turns
+// them back).
 void PutHexAsBytes(std::string* dst, std::string_view hex);
-void AppendBytesAsHex(std::string* dst, std::string_view bytes);
 
 // One byte naming the algorithm, then the raw hash bytes (32 or 64): less
 // than half the size of the text form. `digest` must be valid.

@@ -6,10 +6,11 @@
 //   repos      repository -> change fingerprint, time of the pass that wrote it
 //   meta       store identity, format version, pass state
 //   marks      repository -> what its mark contributed to the last pass
-//   listings   blob prefix directory -> its listing at the last pass
+//   listings   directory -> its listing at the last pass (blob prefix
+//              directories, and the walk of repositories/)
 // The last two are opaque bytes, encoded and decided by gc/ (see
-// gc/repository_mark.h and gc/blob_listing.h): an incremental pass takes
-// them back for what did not change.
+// gc/repository_mark.h, gc/blob_listing.h and gc/repository_walk.h): an
+// incremental pass takes them back for what did not change.
 //
 // Contract:
 //   - PutRepository replaces everything recorded for one repository (its

@@ -52,6 +52,7 @@ FileInfo InfoFromStat(const struct stat& st) {
   info.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
   info.device = static_cast<uint64_t>(st.st_dev);
   info.inode = static_cast<uint64_t>(st.st_ino);
+  info.links = static_cast<uint64_t>(st.st_nlink);
   return info;
 }
 

@@ -76,13 +76,24 @@ struct Registry::ScanDescription {
     };
     add(revisions_dir);
     for (const Entry& entry : revision_algorithm_dirs) add(entry);
-    add(tags_dir);
     add(layers_dir);
     for (const Entry& entry : layer_algorithm_dirs) add(entry);
     for (const Entry& entry : revision_links) add(entry);
+    // Tags last, so that LeaveTagsOut can cut them off.
+    add(tags_dir);
     for (const Entry& entry : tag_links) add(entry);
   }
 };
+
+void LeaveTagsOut(RepositoryInfo* info) {
+  if (!info->shape.with_tags) return;
+  size_t tag_entries = 1 + info->shape.tags.size();  // tags/ and its links
+  size_t kept = info->described.size() - tag_entries;
+  info->described.resize(kept);
+  info->described_statuses.resize(kept);
+  info->shape.tags.clear();
+  info->shape.with_tags = false;
+}
 
 Status Registry::CheckLayout() const {
   FileInfo info;
@@ -98,42 +109,68 @@ Status Registry::CheckLayout() const {
 }
 
 Status Registry::ListRepositories(std::vector<std::string>* names,
-                                  std::vector<StoreProblem>* problems) const {
+                                  std::vector<StoreProblem>* problems,
+                                  RepositoryWalkMemo* memo) const {
   names->clear();
-  Status s = ListRepositoriesUnder("", names, problems);
+  Status s = ListRepositoriesUnder("", names, problems, memo);
   std::sort(names->begin(), names->end());
   return s;
 }
 
-Status Registry::ListRepositoriesUnder(
-    const std::string& relative, std::vector<std::string>* names,
-    std::vector<StoreProblem>* problems) const {
-  std::string dir = relative.empty() ? layout::RepositoriesRoot()
-                                     : layout::RepositoryDir(relative);
-  std::vector<DirEntry> entries;
-  Status s = relative.empty() ? ListOrEmpty(store_, dir, &entries)
-                              : store_->ListDirectory(dir, &entries);
+Status Registry::ListRepositoriesUnder(const std::string& relative,
+                                       std::vector<std::string>* names,
+                                       std::vector<StoreProblem>* problems,
+                                       RepositoryWalkMemo* memo) const {
+  RepositoryDirectory dir;
+  Status s = ListRepositoryDirectory(relative, &dir, problems, memo);
   if (!s.ok()) return s;
-  bool is_repository = false;
-  std::vector<std::string> children;
+  if (dir.is_repository) names->push_back(relative);
+  for (const std::string& child : dir.children) {
+    std::string name = relative.empty() ? child : relative + "/" + child;
+    s = ListRepositoriesUnder(name, names, problems, memo);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+// One directory of the walk: recalled from `memo` when it has not changed,
+// listed otherwise.
+Status Registry::ListRepositoryDirectory(const std::string& relative,
+                                         RepositoryDirectory* dir,
+                                         std::vector<StoreProblem>* problems,
+                                         RepositoryWalkMemo* memo) const {
+  std::string path = relative.empty() ? layout::RepositoriesRoot()
+                                      : layout::RepositoryDir(relative);
+  dir->path = relative;
+  Status described;
+  if (memo != nullptr) {
+    // Described before it is listed: a change while we list gives the next
+    // walk another description.
+    described = store_->Stat(path, &dir->info);
+    if (described.ok() && memo->Recall(relative, dir->info, dir)) {
+      return Status::OK();
+    }
+  }
+  std::vector<DirEntry> entries;
+  Status s = relative.empty() ? ListOrEmpty(store_, path, &entries)
+                              : store_->ListDirectory(path, &entries);
+  if (!s.ok()) return s;
+  size_t problems_before = problems->size();
   for (const DirEntry& entry : entries) {
     if (entry.name == layout::kManifestsDir || entry.name == layout::kLayersDir) {
-      is_repository = true;
+      dir->is_repository = true;
     } else if (entry.name.front() == '_' || IsTemporaryFile(entry)) {
       continue;  // _uploads, and names distribution never gives a repository
     } else if (entry.type == EntryType::kDirectory) {
-      children.push_back(entry.name);
+      dir->children.push_back(entry.name);
     } else if (entry.type == EntryType::kSymlink) {
-      problems->push_back(Unexpected(*this, layout::Join(dir, entry.name),
+      problems->push_back(Unexpected(*this, layout::Join(path, entry.name),
                                      "symbolic link in repositories/: not "
                                      "followed"));
     }
   }
-  if (is_repository) names->push_back(relative);
-  for (const std::string& child : children) {
-    std::string name = relative.empty() ? child : relative + "/" + child;
-    s = ListRepositoriesUnder(name, names, problems);
-    if (!s.ok()) return s;
+  if (memo != nullptr && described.ok() && problems->size() == problems_before) {
+    memo->Remember(*dir);
   }
   return Status::OK();
 }
@@ -276,7 +313,6 @@ void Registry::StatRepository(const std::string& name,
   for (const std::string& algorithm : shape.revision_algorithms) {
     dirs.push_back(layout::Join(revisions, algorithm));
   }
-  dirs.push_back(layout::Join(layout::kManifestsDir, "tags"));
   dirs.push_back(layers);
   for (const std::string& algorithm : shape.layer_algorithms) {
     dirs.push_back(layout::Join(layers, algorithm));
@@ -306,6 +342,9 @@ void Registry::StatRepository(const std::string& name,
     }
     append(layout::RevisionAlgorithmDir(name, algorithm), names);
   }
+  if (!shape.with_tags) return;
+  append(layout::RepositoryDir(name),
+         {layout::Join(layout::kManifestsDir, "tags")});
   std::vector<std::string> tag_links;
   for (const std::string& tag : shape.tags) {
     tag_links.push_back(layout::TagCurrentLinkName(tag));
@@ -437,6 +476,19 @@ Status Registry::VisitBlobs(
     }
   });
   return s.IsNotFound() ? Status::OK() : s;
+}
+
+BlobPrefix BlobPrefix::Of(const Digest& digest) {
+  return BlobPrefix{std::string(digest.algorithm_name()),
+                    std::string(digest.hex().substr(0, 2))};
+}
+
+void Registry::StatBlobDirs(const BlobPrefix& prefix,
+                            const std::vector<std::string>& hexes,
+                            std::vector<FileInfo>* infos,
+                            std::vector<Status>* statuses) const {
+  store_->StatFiles(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+                    hexes, infos, statuses);
 }
 
 Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {

@@ -52,6 +52,9 @@ struct RepositoryShape {
   std::vector<Digest> revisions;  // the digests revision directories spell
   std::vector<std::string> tags;
   std::vector<std::string> layer_algorithms;  // listed under _layers/
+  // False: tags/ and its links are not described (for what does not depend
+  // on tags; see LeaveTagsOut).
+  bool with_tags = true;
 };
 
 struct RepositoryInfo {
@@ -69,10 +72,20 @@ struct RepositoryInfo {
   std::vector<Status> described_statuses;
 };
 
+// Takes the tags out of info->shape and info->described (not info->tags):
+// StatRepository then looks at no tag, for a repository whose use of the
+// description does not depend on its tags.
+void LeaveTagsOut(RepositoryInfo* info);
+
 // A directory blobs/<alg>/<xx>: the unit of parallel blob listing.
 struct BlobPrefix {
   std::string algorithm;
   std::string prefix;
+
+  // The prefix directory `digest`'s blob lives in.
+  static BlobPrefix Of(const Digest& digest);
+  // "<alg>/<xx>": names the directory among all prefixes.
+  std::string Key() const { return algorithm + "/" + prefix; }
 };
 
 struct BlobInfo {
@@ -93,6 +106,30 @@ struct UploadInfo {
   uint64_t bytes = 0;  // size of its data file so far (0: none yet)
 };
 
+// One directory of a walk of repositories/ (Registry::ListRepositories):
+// whether it is a repository (holds _manifests or _layers), and the
+// subdirectories the walk descends into.
+struct RepositoryDirectory {
+  std::string path;  // relative to repositories/; "" for repositories/
+  FileInfo info;     // described before it was listed
+  bool is_repository = false;
+  std::vector<std::string> children;
+};
+
+// What earlier walks of repositories/ found, so that a walk need not list a
+// directory that has not changed (a directory's times move when an entry is
+// added, removed or renamed). gc/repository_walk.h keeps it in the index.
+class RepositoryWalkMemo {
+ public:
+  virtual ~RepositoryWalkMemo() = default;
+  // True, with *dir filled, when `path` was remembered and `info`
+  // (described just now) says it has not changed since.
+  virtual bool Recall(const std::string& path, const FileInfo& info,
+                      RepositoryDirectory* dir) = 0;
+  // A directory listed in full, that held nothing unexpected.
+  virtual void Remember(const RepositoryDirectory& dir) = 0;
+};
+
 class Registry {
  public:
   // Maximum size of a manifest we agree to read (distribution's limit is
@@ -106,9 +143,11 @@ class Registry {
   Status CheckLayout() const;
 
   // Every repository name (a directory with a _manifests or _layers child,
-  // at any depth under repositories/), sorted.
+  // at any depth under repositories/), sorted. With `memo`, a directory it
+  // recalls is described instead of listed.
   Status ListRepositories(std::vector<std::string>* names,
-                          std::vector<StoreProblem>* problems) const;
+                          std::vector<StoreProblem>* problems,
+                          RepositoryWalkMemo* memo = nullptr) const;
 
   // Lists and reads one repository's revision and tag links and lists its
   // layer links. A missing _manifests, revisions or tags directory is fine
@@ -149,6 +188,14 @@ class Registry {
   Status VisitBlobs(const BlobPrefix& prefix,
                     const std::function<void(std::string_view hex)>& visit,
                     std::vector<StoreProblem>* problems) const;
+
+  // Describes the directories blobs/<alg>/<xx>/<hex> of `hexes` (valid
+  // hex of `prefix`'s algorithm, all starting with its two characters):
+  // whether each exists, without listing the prefix directory.
+  void StatBlobDirs(const BlobPrefix& prefix,
+                    const std::vector<std::string>& hexes,
+                    std::vector<FileInfo>* infos,
+                    std::vector<Status>* statuses) const;
 
   // NotFound when the blob has no directory at all.
   Status StatBlob(const Digest& digest, BlobInfo* info) const;
@@ -252,7 +299,12 @@ class Registry {
  private:
   Status ListRepositoriesUnder(const std::string& relative,
                                std::vector<std::string>* names,
-                               std::vector<StoreProblem>* problems) const;
+                               std::vector<StoreProblem>* problems,
+                               RepositoryWalkMemo* memo) const;
+  Status ListRepositoryDirectory(const std::string& relative,
+                                 RepositoryDirectory* dir,
+                                 std::vector<StoreProblem>* problems,
+                                 RepositoryWalkMemo* memo) const;
   struct ScanDescription;
   Status ScanRevisions(const std::string& name, RepositoryInfo* info,
                        ScanDescription* description) const;

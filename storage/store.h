@@ -46,6 +46,11 @@ struct FileInfo {
   // from another even when they are reached by the same path.
   uint64_t device = 0;
   uint64_t inode = 0;
+  // Hard links to it. For a directory on most local filesystems (ext4,
+  // XFS, tmpfs) that is 2 plus its subdirectories, an exact count of them
+  // without listing; where it is not (btrfs says 1, ext4 past 65,000
+  // subdirectories too) callers must notice the mismatch and list.
+  uint64_t links = 0;
 };
 
 // One file's outcome in a ReadFiles batch.

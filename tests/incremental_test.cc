@@ -15,6 +15,7 @@
 #include "gc/blob_listing.h"
 #include "gc/change_stamp.h"
 #include "gc/collector.h"
+#include "util/content_hash.h"
 #include "gc/repository_mark.h"
 #include "storage/layout.h"
 #include "storage/store.h"
@@ -67,20 +68,38 @@ TEST(RepositoryMarkTest, RoundTripsAndRejectsDamage) {
   EXPECT_FALSE(gc::DecodeRepositoryMark(value + "x", &back));
 }
 
-TEST(PrefixBlobsTest, RoundTripsOnlyWithItsStamp) {
+TEST(PrefixBlobsTest, RoundTripsWithItsState) {
   gc::PrefixBlobs blobs;
   blobs.Add(D('a'));
   blobs.Add(D('b'));
-  std::string value = blobs.Encode(42);
+  std::string value = blobs.Encode({42, true, false});
   gc::PrefixBlobs back;
-  EXPECT_FALSE(back.Decode(value, 43));
-  ASSERT_TRUE(back.Decode(value, 42));
+  gc::ListingState state;
+  ASSERT_TRUE(back.Decode(value, &state));
+  EXPECT_EQ(state.stamp, 42u);
+  EXPECT_TRUE(state.stamp_trusted);
+  EXPECT_FALSE(state.counted);
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back.digest(0), D('a'));
   EXPECT_EQ(back.digest(1), D('b'));
   EXPECT_EQ(back.fingerprint(1), D('b').Fingerprint());
-  EXPECT_FALSE(back.Decode("", 42));
-  EXPECT_FALSE(back.Decode(value.substr(0, value.size() - 1), 42));
+  EXPECT_TRUE(back.Is(1, D('b')));
+  EXPECT_FALSE(back.Is(1, D('a')));
+  ASSERT_TRUE(blobs.Decode(blobs.Encode({7, false, true}), &state));
+  EXPECT_FALSE(state.stamp_trusted);
+  EXPECT_TRUE(state.counted);
+  EXPECT_FALSE(back.Decode("", &state));
+  EXPECT_FALSE(back.Decode(value.substr(0, value.size() - 1), &state));
+}
+
+TEST(PrefixBlobsTest, FilterKeepsOrderAndFingerprints) {
+  gc::PrefixBlobs blobs;
+  for (char c : std::string("abcd")) blobs.Add(D(c));
+  blobs.Filter([&](size_t i) { return i != 0 && i != 2; });
+  ASSERT_EQ(blobs.size(), 2u);
+  EXPECT_EQ(blobs.digest(0), D('b'));
+  EXPECT_EQ(blobs.digest(1), D('d'));
+  EXPECT_EQ(blobs.fingerprint(1), D('d').Fingerprint());
 }
 
 TEST(ChangeStampTest, TrustsOnlyOldTimesAndKnownStates) {
@@ -129,7 +148,21 @@ class CountingStore : public storage::StoreWrapper {
     ++reads;
     return StoreWrapper::ReadFile(path, max_bytes, contents, info);
   }
+  Status ListDirectory(const std::string& path,
+                       std::vector<storage::DirEntry>* entries,
+                       storage::FileInfo* info) override {
+    ++lists;
+    return StoreWrapper::ListDirectory(path, entries, info);
+  }
+  Status VisitDirectory(
+      const std::string& path,
+      const std::function<void(std::string_view, storage::EntryType)>& visit,
+      storage::FileInfo* info) override {
+    ++lists;
+    return StoreWrapper::VisitDirectory(path, visit, info);
+  }
   std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> lists{0};
 };
 
 class IncrementalPassTest : public ::testing::Test {
@@ -152,13 +185,13 @@ class IncrementalPassTest : public ::testing::Test {
   }
 
   gc::GcReport Run(bool with_index, uint64_t* reads = nullptr,
-                   bool full = false) {
+                   bool full = false, uint64_t* lists = nullptr) {
     std::unique_ptr<storage::Store> files;
     EXPECT_TRUE(storage::OpenFileStore(store_.root(), &files).ok());
     CountingStore counting(files.get());
     gc::GcOptions options;
-    options.delete_untagged = true;
-    options.dry_run = true;
+    options.delete_untagged = delete_untagged_;
+    options.dry_run = dry_run_;
     options.grace_ns = 0;
     options.full = full;
     if (with_index) options.index_dir = index_dir_;
@@ -166,6 +199,7 @@ class IncrementalPassTest : public ::testing::Test {
     Status s = gc::RunGc(&counting, options, nullptr, &report);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (reads != nullptr) *reads = counting.reads;
+    if (lists != nullptr) *lists = counting.lists;
     return report;
   }
 
@@ -184,19 +218,55 @@ class IncrementalPassTest : public ::testing::Test {
     EXPECT_EQ(Named(incremental), Named(Run(false)));
   }
 
+  // As distribution's filesystem driver writes a tag: truncate and rewrite
+  // the same file, so no directory changes; the link keeps its size.
+  void MoveTagInPlace(const std::string& repo, const std::string& tag,
+                      const Digest& digest) {
+    std::ofstream(store_.Path(layout::TagCurrentLinkPath(repo, tag)),
+                  std::ios::trunc)
+        << digest.str();
+  }
+
+  // Content, starting with `stem`, whose blob shares `digest`'s prefix
+  // directory.
+  static std::string SharingPrefixWith(const Digest& digest,
+                                       const std::string& stem) {
+    for (int i = 0;; ++i) {
+      std::string bytes = stem + " " + std::to_string(i);
+      if (Sha256Of(bytes).hex().substr(0, 2) == digest.hex().substr(0, 2)) {
+        return bytes;
+      }
+    }
+  }
+
+  // Blob prefix directories the store holds.
+  size_t PrefixCount() const {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(
+             store_.Path("docker/registry/v2/blobs/sha256"))) {
+      count += entry.is_directory() ? 1 : 0;
+    }
+    return count;
+  }
+
   testing::TestStore store_;
   std::string index_dir_;
   Digest image_, old_image_, other_;
+  bool delete_untagged_ = true;  // -m
+  bool dry_run_ = true;
 };
 
 TEST_F(IncrementalPassTest, UnchangedStoreIsNeitherReadNorListed) {
   LetChangesAge();
   gc::GcReport full = Run(true);
   EXPECT_EQ(full.pass, "full");
-  uint64_t reads = 0;
-  gc::GcReport again = Run(true, &reads);
+  uint64_t reads = 0, lists = 0;
+  gc::GcReport again = Run(true, &reads, false, &lists);
   EXPECT_EQ(again.repositories_reread, 0u);
   EXPECT_EQ(reads, 0u);  // not one link, not one manifest
+  // blobs/ and blobs/sha256/ (which prefixes there are): no repository
+  // directory, no prefix directory.
+  EXPECT_EQ(lists, 2u);
   EXPECT_GT(again.sweep.prefixes_reused, 0u);
   ExpectSameAsFull(again);
   EXPECT_EQ(Named(again), Named(full));
@@ -205,11 +275,7 @@ TEST_F(IncrementalPassTest, UnchangedStoreIsNeitherReadNorListed) {
 TEST_F(IncrementalPassTest, TagRewrittenInPlaceIsSeen) {
   LetChangesAge();
   Run(true);
-  // As distribution's filesystem driver writes it: truncate and rewrite the
-  // same file, so no directory changes; the link has the same size.
-  std::ofstream(store_.Path(layout::TagCurrentLinkPath("app", "latest")),
-                std::ios::trunc)
-      << old_image_.str();
+  MoveTagInPlace("app", "latest", old_image_);
   gc::GcReport report = Run(true);
   EXPECT_EQ(report.repositories_reread, 1u);
   EXPECT_TRUE(Named(report).count("app@" + image_.str()));
@@ -239,11 +305,96 @@ TEST_F(IncrementalPassTest, NewBlobAndNewRepositoryAreSeen) {
   ExpectSameAsFull(report);
 }
 
+TEST_F(IncrementalPassTest, NestedRepositoryAndRemovedOneAreSeen) {
+  LetChangesAge();
+  Run(true);
+  store_.PushImage("app/nested", {"nested layer"});
+  store_.RemovePath("docker/registry/v2/repositories/other");
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories, 2u);  // app, app/nested
+  EXPECT_EQ(report.repositories_reread, 1u);
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, TagsDecideNothingWithoutDashM) {
+  delete_untagged_ = false;
+  LetChangesAge();
+  Run(true);
+  MoveTagInPlace("app", "latest", old_image_);
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories_reread, 0u);
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, PushedBlobsJoinTheStoredListingWithoutListing) {
+  LetChangesAge();
+  Run(true);
+  // Uploaded as the registry does, with a link in its repository, into a
+  // prefix directory that already holds a blob.
+  std::string bytes = SharingPrefixWith(other_, "uploaded after the pass");
+  Digest uploaded = store_.PutBlob(bytes);
+  store_.PutLayerLink("app", uploaded);
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories_reread, 1u);
+  EXPECT_EQ(report.sweep.prefixes_reused, PrefixCount());
+  EXPECT_EQ(report.sweep.prefixes_extended, 1u);
+  EXPECT_TRUE(Named(report).count(uploaded.str()));
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, BlobWithoutLinkMakesItsPrefixListed) {
+  LetChangesAge();
+  Run(true);
+  Digest orphan = store_.PutBlob("written with no link at all");
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.sweep.prefixes_reused, PrefixCount() - 1);
+  EXPECT_TRUE(Named(report).count(orphan.str()));
+  ExpectSameAsFull(report);
+}
+
+TEST_F(IncrementalPassTest, PrefixesASweepDeletedFromAreNotListedAgain) {
+  dry_run_ = false;
+  gc::GcReport swept = Run(true);
+  ASSERT_GT(swept.sweep.blobs_deleted, 0u);
+  dry_run_ = true;
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.sweep.prefixes_reused, PrefixCount());
+  EXPECT_TRUE(report.sweep.blobs_eligible.empty());
+  ExpectSameAsFull(report);
+}
+
+// A blob the stored listing lacks but that exists (written without a link
+// while another was removed behind our back, so the count adds up) keeps
+// the layer links that name it.
+TEST_F(IncrementalPassTest, LayerLinkOfABlobTheListingLacksStays) {
+  // Two contents whose blobs share a prefix directory.
+  std::string gone_bytes = "removed behind our back";
+  Digest gone = Sha256Of(gone_bytes);
+  std::string late_bytes = SharingPrefixWith(gone, "written late");
+  Digest late = Sha256Of(late_bytes);
+  store_.PutBlob(gone_bytes);
+  // "other" links `late` before it exists (a dangling layer link).
+  store_.PutLayerLink("other", late);
+  delete_untagged_ = false;
+  LetChangesAge();
+  Run(true);
+  store_.RemovePath(layout::BlobDir(gone));
+  store_.PutBlob(late_bytes);
+  dry_run_ = false;
+  gc::GcReport report = Run(true);
+  EXPECT_EQ(report.repositories_reread, 0u);  // so `late` is not learned
+  EXPECT_TRUE(std::filesystem::exists(
+      store_.Path(layout::LayerLinkPath("other", late))));
+  EXPECT_TRUE(store_.BlobsOnDisk().count(late.str()));
+}
+
 TEST_F(IncrementalPassTest, RecentChangeIsReadAgainByTheNextPass) {
   Run(true);  // the store was written just now: nothing is trusted
   gc::GcReport second = Run(true);
   EXPECT_EQ(second.repositories_reread, second.repositories);
-  EXPECT_EQ(second.sweep.prefixes_reused, 0u);
+  // A racy stamp serves no listing; only a prefix's link count can (it
+  // needs no clock).
+  EXPECT_EQ(second.sweep.prefixes_reused, second.sweep.prefixes_extended);
   ExpectSameAsFull(second);
 }
 

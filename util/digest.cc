@@ -45,6 +45,23 @@ bool Digest::FromParts(std::string_view algorithm, std::string_view hex,
   return true;
 }
 
+bool Digest::FromRaw(DigestAlgorithm algorithm, std::string_view raw,
+                     Digest* out) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  const bool sha256 = algorithm == DigestAlgorithm::kSha256;
+  if (raw.size() != (sha256 ? 32u : 64u)) return false;
+  std::string& text = out->text_;
+  text.assign(sha256 ? "sha256:" : "sha512:");
+  text.resize(7 + 2 * raw.size());
+  char* hex = text.data() + 7;
+  for (char c : raw) {
+    uint8_t byte = static_cast<uint8_t>(c);
+    *hex++ = kHexDigits[byte >> 4];
+    *hex++ = kHexDigits[byte & 0x0f];
+  }
+  return true;
+}
+
 bool Digest::Parse(std::string_view text, Digest* out) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) return false;

@@ -25,6 +25,10 @@ class Digest {
   // Builds a digest from the two halves found in a path ("sha256", hex).
   static bool FromParts(std::string_view algorithm, std::string_view hex,
                         Digest* out);
+  // Builds a digest from its hash bytes (as index/coding packs them): no
+  // hex to check. False when `raw` is not the algorithm's length.
+  static bool FromRaw(DigestAlgorithm algorithm, std::string_view raw,
+                      Digest* out);
   // Parses the content of a link file: a digest with optional white space
   // around it.
   static bool ParseLink(std::string_view content, Digest* out);

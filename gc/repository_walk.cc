@@ -1,0 +1,85 @@
+#include "gc/repository_walk.h"
+
+#include "gc/change_stamp.h"
+#include "index/coding.h"
+
+namespace regsweep::gc {
+namespace {
+
+// Kept among the blob listings (the family of directory listings carried
+// between passes); blob prefix keys always hold a '/'.
+constexpr char kKey[] = "repositories";
+constexpr uint8_t kLayout = 1;
+
+}  // namespace
+
+void RepositoryWalk::Load(index::RefIndex* index) {
+  std::string value;
+  if (!index->GetBlobListing(kKey, &value).ok()) return;
+  std::string_view in(value);
+  uint8_t layout;
+  uint64_t count;
+  if (!index::GetByte(&in, &layout) || layout != kLayout ||
+      !index::GetVarint64(&in, &count)) {
+    return;
+  }
+  std::unordered_map<std::string, Entry> stored;
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string_view path, child;
+    uint8_t is_repository;
+    uint64_t children;
+    Entry entry;
+    if (!index::GetLengthPrefixed(&in, &path) ||
+        !index::GetFixed64(&in, &entry.stamp) ||
+        !index::GetByte(&in, &is_repository) ||
+        !index::GetVarint64(&in, &children) || children > in.size()) {
+      return;
+    }
+    entry.is_repository = is_repository != 0;
+    for (uint64_t k = 0; k < children; ++k) {
+      if (!index::GetLengthPrefixed(&in, &child)) return;
+      entry.children.emplace_back(child);
+    }
+    stored.emplace(std::string(path), std::move(entry));
+  }
+  if (in.empty()) stored_ = std::move(stored);
+}
+
+Status RepositoryWalk::Save(index::RefIndex* index) const {
+  std::string out;
+  index::PutByte(&out, kLayout);
+  index::PutVarint64(&out, walked_.size());
+  for (const auto& [path, entry] : walked_) {
+    index::PutLengthPrefixed(&out, path);
+    index::PutFixed64(&out, entry.stamp);
+    index::PutByte(&out, entry.is_repository ? 1 : 0);
+    index::PutVarint64(&out, entry.children.size());
+    for (const std::string& child : entry.children) {
+      index::PutLengthPrefixed(&out, child);
+    }
+  }
+  return index->PutBlobListing(kKey, out);
+}
+
+bool RepositoryWalk::Recall(const std::string& path,
+                            const storage::FileInfo& info,
+                            storage::RepositoryDirectory* dir) {
+  auto it = stored_.find(path);
+  if (it == stored_.end()) return false;
+  ChangeStamp stamp = StampOf({info}, {Status::OK()}, trusted_before_ns_);
+  if (!stamp.trusted || stamp.hash != it->second.stamp) return false;
+  dir->is_repository = it->second.is_repository;
+  dir->children = it->second.children;
+  walked_.emplace(path, std::move(it->second));
+  stored_.erase(it);
+  ++recalled_;
+  return true;
+}
+
+void RepositoryWalk::Remember(const storage::RepositoryDirectory& dir) {
+  ChangeStamp stamp = StampOf({dir.info}, {Status::OK()}, trusted_before_ns_);
+  if (!stamp.trusted) return;  // racy: list it again next time
+  walked_[dir.path] = Entry{stamp.hash, dir.is_repository, dir.children};
+}
+
+}  // namespace regsweep::gc

@@ -1,0 +1,53 @@
+// RepositoryWalk: the walk of repositories/ carried between passes in the
+// reference index (storage::RepositoryWalkMemo), so that an incremental
+// pass describes each directory of the walk (one stat) instead of listing
+// it. A directory is recalled only when its change stamp (gc/change_stamp.h)
+// equals the stored one and was trusted when stored: a directory changed
+// within the racy margin is listed again on the next pass too.
+#ifndef REGSWEEP_GC_REPOSITORY_WALK_H_
+#define REGSWEEP_GC_REPOSITORY_WALK_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "index/ref_index.h"
+#include "storage/registry.h"
+#include "util/status.h"
+
+namespace regsweep::gc {
+
+class RepositoryWalk : public storage::RepositoryWalkMemo {
+ public:
+  explicit RepositoryWalk(int64_t trusted_before_ns)
+      : trusted_before_ns_(trusted_before_ns) {}
+
+  // Takes the directories the last pass stored in `index`. A missing or
+  // undecodable value recalls nothing.
+  void Load(index::RefIndex* index);
+  // Stores the directories this walk recalled or remembered, replacing what
+  // was there.
+  Status Save(index::RefIndex* index) const;
+
+  bool Recall(const std::string& path, const storage::FileInfo& info,
+              storage::RepositoryDirectory* dir) override;
+  void Remember(const storage::RepositoryDirectory& dir) override;
+
+  uint64_t recalled() const { return recalled_; }
+
+ private:
+  struct Entry {
+    uint64_t stamp = 0;
+    bool is_repository = false;
+    std::vector<std::string> children;
+  };
+
+  const int64_t trusted_before_ns_;
+  std::unordered_map<std::string, Entry> stored_;  // from the last pass
+  std::unordered_map<std::string, Entry> walked_;  // for the next one
+  uint64_t recalled_ = 0;
+};
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_REPOSITORY_WALK_H_
