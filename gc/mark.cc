@@ -115,6 +115,7 @@ class RepositoryMarker {
   // What this repository added to marked_, and until when (with -m and a
   // grace period) the choice of kept revisions holds: for RepositoryMark.
   std::vector<uint64_t> contributed_;
+  bool stored_mark_empty_ = false;  // the index holds "" for this repository
   int64_t valid_until_ns_ = std::numeric_limits<int64_t>::max();
 };
 
@@ -164,7 +165,9 @@ bool RepositoryMarker::TryReuseMark(const std::string& name,
                                     index::RefIndex* index) {
   std::string value;
   RepositoryMark mark;
-  if (!index->GetRepositoryMark(name, &value).ok() ||
+  Status got = index->GetRepositoryMark(name, &value);
+  stored_mark_empty_ = got.ok() && value.empty();
+  if (!got.ok() ||
       !DecodeRepositoryMark(value, &mark, /*with_layers=*/!options_.dry_run) ||
       mark.delete_untagged != options_.delete_untagged ||
       (mark.delete_untagged && mark.grace_ns != options_.grace_ns) ||
@@ -215,6 +218,8 @@ void RepositoryMarker::StoreMark(index::RefIndex* index) {
   }
   if (!reusable) {
     // An empty value never decodes: a stale mark must not outlive a change.
+    // One already empty (a repository re-read on every pass) stays so.
+    if (stored_mark_empty_) return;
     Status s = index->PutRepositoryMark(info_.name, "");
     if (!s.ok()) Fatal(s);
     return;

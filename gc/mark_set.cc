@@ -1,5 +1,7 @@
 #include "gc/mark_set.h"
 
+#include <tbb/parallel_sort.h>
+
 #include <algorithm>
 
 namespace regsweep::gc {
@@ -12,7 +14,10 @@ void MarkSet::Seal() {
     sorted_.insert(sorted_.end(), buffer.begin(), buffer.end());
     std::vector<uint64_t>().swap(buffer);
   }
-  std::sort(sorted_.begin(), sorted_.end());
+  // Millions of fingerprints (each repository adds its own, shared layers
+  // included) between the parallel mark and the parallel sweep: the one
+  // serial sort would idle every other core.
+  tbb::parallel_sort(sorted_.begin(), sorted_.end());
   sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
   bucket_starts_.assign((size_t{1} << kBucketBits) + 1, 0);
   size_t i = 0;
