@@ -17,6 +17,7 @@
 #include "gc/collector.h"
 #include "util/content_hash.h"
 #include "gc/repository_mark.h"
+#include "index/memory_ref_index.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"
@@ -100,6 +101,30 @@ TEST(PrefixBlobsTest, FilterKeepsOrderAndFingerprints) {
   EXPECT_EQ(blobs.digest(0), D('b'));
   EXPECT_EQ(blobs.digest(1), D('d'));
   EXPECT_EQ(blobs.fingerprint(1), D('d').Fingerprint());
+}
+
+TEST(ForgetDeletedBlobsTest, TakesOutExactlyTheDeletedOrDropsTheListing) {
+  auto index = index::NewMemoryRefIndex();
+  gc::PrefixBlobs blobs;
+  for (char c : std::string("abc")) blobs.Add(D(c));
+  const storage::BlobPrefix prefix{"sha256", "aa"};
+  ASSERT_TRUE(
+      index->PutBlobListing(prefix.Key(), blobs.Encode({9, true, true})).ok());
+  ASSERT_TRUE(gc::ForgetDeletedBlobs(index.get(), prefix, {D('b')}, true).ok());
+  std::string value;
+  ASSERT_TRUE(index->GetBlobListing(prefix.Key(), &value).ok());
+  gc::PrefixBlobs back;
+  gc::ListingState state;
+  ASSERT_TRUE(back.Decode(value, &state));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back.digest(0), D('a'));
+  EXPECT_EQ(back.digest(1), D('c'));
+  EXPECT_TRUE(state.counted);         // the count still tells
+  EXPECT_FALSE(state.stamp_trusted);  // the deletions moved the times
+  // A deletion that failed leaves the blob in doubt: list it next time.
+  ASSERT_TRUE(gc::ForgetDeletedBlobs(index.get(), prefix, {D('a')}, false).ok());
+  ASSERT_TRUE(index->GetBlobListing(prefix.Key(), &value).ok());
+  EXPECT_FALSE(back.Decode(value, &state));
 }
 
 TEST(ChangeStampTest, TrustsOnlyOldTimesAndKnownStates) {
