@@ -228,9 +228,19 @@ Status ForgetDeletedBlobs(index::RefIndex* index,
       !blobs.Decode(value, &state)) {
     return index->PutBlobListing(key, "");
   }
+  // Fingerprints first, so that the blobs that stay build no digest; exact
+  // digests decide, so a collision cannot take a blob out.
+  std::vector<std::pair<uint64_t, const Digest*>> gone;
+  for (const Digest& digest : deleted) gone.emplace_back(digest.Fingerprint(), &digest);
+  std::sort(gone.begin(), gone.end());
   blobs.Filter([&](size_t i) {
-    Digest digest = blobs.digest(i);
-    return !std::binary_search(deleted.begin(), deleted.end(), digest);
+    auto it = std::lower_bound(gone.begin(), gone.end(),
+                               std::make_pair(blobs.fingerprint(i),
+                                              static_cast<const Digest*>(nullptr)));
+    for (; it != gone.end() && it->first == blobs.fingerprint(i); ++it) {
+      if (blobs.Is(i, *it->second)) return false;
+    }
+    return true;
   });
   // The deletions moved the directory's times: only its count can tell
   // the next pass that nothing else changed.

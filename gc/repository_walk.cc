@@ -46,6 +46,8 @@ void RepositoryWalk::Load(index::RefIndex* index) {
 }
 
 Status RepositoryWalk::Save(index::RefIndex* index) const {
+  // Unchanged: what is stored is what this walk would write.
+  if (!remembered_ && stored_.empty() && recalled_ > 0) return Status::OK();
   std::string out;
   index::PutByte(&out, kLayout);
   index::PutVarint64(&out, walked_.size());
@@ -78,6 +80,7 @@ bool RepositoryWalk::Recall(const std::string& path,
 
 void RepositoryWalk::Remember(const storage::RepositoryDirectory& dir) {
   ChangeStamp stamp = StampOf({dir.info}, {Status::OK()}, trusted_before_ns_);
+  remembered_ = true;
   if (!stamp.trusted) return;  // racy: list it again next time
   walked_[dir.path] = Entry{stamp.hash, dir.is_repository, dir.children};
 }

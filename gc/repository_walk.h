@@ -26,7 +26,8 @@ class RepositoryWalk : public storage::RepositoryWalkMemo {
   // undecodable value recalls nothing.
   void Load(index::RefIndex* index);
   // Stores the directories this walk recalled or remembered, replacing what
-  // was there.
+  // was there; writes nothing when the walk recalled every directory stored
+  // and listed none.
   Status Save(index::RefIndex* index) const;
 
   bool Recall(const std::string& path, const storage::FileInfo& info,
@@ -46,6 +47,7 @@ class RepositoryWalk : public storage::RepositoryWalkMemo {
   std::unordered_map<std::string, Entry> stored_;  // from the last pass
   std::unordered_map<std::string, Entry> walked_;  // for the next one
   uint64_t recalled_ = 0;
+  bool remembered_ = false;  // some directory was listed
 };
 
 }  // namespace regsweep::gc

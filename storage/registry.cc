@@ -317,11 +317,22 @@ void Registry::StatRepository(const std::string& name,
   for (const std::string& algorithm : shape.layer_algorithms) {
     dirs.push_back(layout::Join(layers, algorithm));
   }
+  if (shape.with_tags) dirs.push_back(layout::Join(layout::kManifestsDir, "tags"));
   // DescribeFiles may follow a symbolic link in a middle component; each
   // middle directory here is described itself (the directories above) or
   // lies in one that is (a revision's or a tag's directory, in revisions/
   // <alg>/ or tags/), so putting a link there changes the description.
   store_->DescribeFiles(layout::RepositoryDir(name), dirs, infos, statuses);
+  // tags/ is described with the other directories (one open of the
+  // repository), but its place is after the revision links.
+  FileInfo tags_info;
+  Status tags_status;
+  if (shape.with_tags) {
+    tags_info = infos->back();
+    tags_status = statuses->back();
+    infos->pop_back();
+    statuses->pop_back();
+  }
   auto append = [&](const std::string& dir,
                     const std::vector<std::string>& names) {
     std::vector<FileInfo> more_infos;
@@ -343,8 +354,8 @@ void Registry::StatRepository(const std::string& name,
     append(layout::RevisionAlgorithmDir(name, algorithm), names);
   }
   if (!shape.with_tags) return;
-  append(layout::RepositoryDir(name),
-         {layout::Join(layout::kManifestsDir, "tags")});
+  infos->push_back(tags_info);
+  statuses->push_back(std::move(tags_status));
   std::vector<std::string> tag_links;
   for (const std::string& tag : shape.tags) {
     tag_links.push_back(layout::TagCurrentLinkName(tag));
