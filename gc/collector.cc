@@ -20,14 +20,24 @@
 namespace regsweep::gc {
 namespace {
 
-void FillFromMark(MarkResult* mark, GcReport* report) {
+// A sweep that deletes nothing never reads the mark's manifests to delete:
+// they are moved into the report, not copied (30 MB at a million blobs
+// with -m).
+void FillFromMark(MarkResult* mark, bool sweep_deletes, GcReport* report) {
   report->repositories = mark->repositories;
   report->repositories_reread = mark->repositories_reread;
   report->manifests_read = mark->manifests_read;
   report->blobs_marked = mark->marked.size();
-  for (const ManifestToDelete& m : mark->manifests_to_delete) {
-    report->manifests_eligible.push_back(ManifestEligible{m.repository, m.digest});
+  report->manifests_eligible.reserve(mark->manifests_to_delete.size());
+  for (ManifestToDelete& m : mark->manifests_to_delete) {
+    if (sweep_deletes) {
+      report->manifests_eligible.push_back(ManifestEligible{m.repository, m.digest});
+    } else {
+      report->manifests_eligible.push_back(
+          ManifestEligible{std::move(m.repository), std::move(m.digest)});
+    }
   }
+  if (!sweep_deletes) std::vector<ManifestToDelete>().swap(mark->manifests_to_delete);
   report->problems = std::move(mark->problems);
   for (const Status& s : mark->fatal) report->fatal.push_back(s.ToString());
 }
@@ -60,14 +70,14 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   Mark(registry, options, index, report->pass == "incremental", progress,
        &mark);
   report->phases.emplace_back("mark", SecondsSince(start));
-  FillFromMark(&mark, report);
-
   GcOptions sweep_options = options;
-  if (!report->fatal.empty()) {
+  if (!mark.fatal.empty()) {
     // Something may be referenced that we could not see: delete nothing,
     // but still say what would have been eligible.
     sweep_options.dry_run = true;
   }
+  FillFromMark(&mark, !sweep_options.dry_run, report);
+
   SweepResult sweep;
   LinkedBlobs linked;
   for (Digest& digest : mark.linked_by_reread) {
