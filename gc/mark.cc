@@ -530,8 +530,8 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   std::vector<storage::StoreProblem> listing_problems;
   RepositoryWalk walk(trusted_before_ns);
   if (index != nullptr && reuse_index) walk.Load(index);
-  Status s = registry.ListRepositories(
-      &names, &listing_problems, index != nullptr ? &walk : nullptr);
+  Status s = WalkRepositories(registry, index != nullptr ? &walk : nullptr,
+                              &names, &listing_problems);
   if (s.ok() && index != nullptr) s = walk.Save(index);
   for (storage::StoreProblem& problem : listing_problems) {
     result->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,

@@ -1,7 +1,12 @@
 #include "gc/repository_walk.h"
 
+#include <tbb/parallel_for_each.h>
+
+#include <algorithm>
+
 #include "gc/change_stamp.h"
 #include "index/coding.h"
+#include "storage/layout.h"
 
 namespace regsweep::gc {
 namespace {
@@ -12,6 +17,44 @@ constexpr char kKey[] = "repositories";
 constexpr uint8_t kLayout = 1;
 
 }  // namespace
+
+Status WalkRepositories(const storage::Registry& registry,
+                        storage::RepositoryWalkMemo* memo,
+                        std::vector<std::string>* names,
+                        std::vector<storage::StoreProblem>* problems) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, Status>> failures;
+  names->clear();
+  const std::vector<std::string> top = {""};
+  tbb::parallel_for_each(
+      top.begin(), top.end(),
+      [&](const std::string& relative, tbb::feeder<std::string>& feeder) {
+        storage::RepositoryDirectory dir;
+        std::vector<storage::StoreProblem> found;
+        Status s = registry.ListRepositoryDirectory(relative, &dir, &found, memo);
+        if (s.ok()) {
+          for (const std::string& child : dir.children) {
+            feeder.add(storage::layout::ChildRepository(relative, child));
+          }
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        if (!s.ok()) {
+          failures.emplace_back(relative, std::move(s));
+        } else if (dir.is_repository) {
+          names->push_back(relative);
+        }
+        std::move(found.begin(), found.end(), std::back_inserter(*problems));
+      });
+  std::sort(names->begin(), names->end());
+  std::stable_sort(problems->begin(), problems->end(),
+                   [](const storage::StoreProblem& a,
+                      const storage::StoreProblem& b) { return a.path < b.path; });
+  if (failures.empty()) return Status::OK();
+  return std::min_element(failures.begin(), failures.end(),
+                          [](const auto& a, const auto& b) {
+                            return a.first < b.first;
+                          })->second;
+}
 
 void RepositoryWalk::Load(index::RefIndex* index) {
   std::string value;
@@ -66,9 +109,10 @@ Status RepositoryWalk::Save(index::RefIndex* index) const {
 bool RepositoryWalk::Recall(const std::string& path,
                             const storage::FileInfo& info,
                             storage::RepositoryDirectory* dir) {
+  ChangeStamp stamp = StampOf({info}, {Status::OK()}, trusted_before_ns_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = stored_.find(path);
   if (it == stored_.end()) return false;
-  ChangeStamp stamp = StampOf({info}, {Status::OK()}, trusted_before_ns_);
   if (!stamp.trusted || stamp.hash != it->second.stamp) return false;
   dir->is_repository = it->second.is_repository;
   dir->children = it->second.children;
@@ -80,6 +124,7 @@ bool RepositoryWalk::Recall(const std::string& path,
 
 void RepositoryWalk::Remember(const storage::RepositoryDirectory& dir) {
   ChangeStamp stamp = StampOf({dir.info}, {Status::OK()}, trusted_before_ns_);
+  std::lock_guard<std::mutex> lock(mu_);
   remembered_ = true;
   if (!stamp.trusted) return;  // racy: list it again next time
   walked_[dir.path] = Entry{stamp.hash, dir.is_repository, dir.children};

@@ -8,8 +8,10 @@
 #define REGSWEEP_GC_REPOSITORY_WALK_H_
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "index/ref_index.h"
 #include "storage/registry.h"
@@ -17,6 +19,19 @@
 
 namespace regsweep::gc {
 
+// Every repository name under repositories/, sorted, as
+// storage::Registry::ListRepositories gives them, but with each directory
+// of the walk a task of its own: on a store of many repositories the walk
+// is a stat or a listing per directory, and on one thread it held up the
+// whole mark. Problems come sorted by path. A directory that cannot be
+// listed fails the walk (the error of the first such path, by name).
+// `memo` may be null.
+Status WalkRepositories(const storage::Registry& registry,
+                        storage::RepositoryWalkMemo* memo,
+                        std::vector<std::string>* names,
+                        std::vector<storage::StoreProblem>* problems);
+
+// Thread-safe: a walk recalls and remembers from several threads at once.
 class RepositoryWalk : public storage::RepositoryWalkMemo {
  public:
   explicit RepositoryWalk(int64_t trusted_before_ns)
@@ -44,6 +59,7 @@ class RepositoryWalk : public storage::RepositoryWalkMemo {
   };
 
   const int64_t trusted_before_ns_;
+  std::mutex mu_;  // guards what follows, while a walk runs
   std::unordered_map<std::string, Entry> stored_;  // from the last pass
   std::unordered_map<std::string, Entry> walked_;  // for the next one
   uint64_t recalled_ = 0;

@@ -32,6 +32,9 @@ std::string RepositoriesRoot() { return Join(V2Root(), "repositories"); }
 std::string RepositoryDir(std::string_view repository) {
   return Join(RepositoriesRoot(), repository);
 }
+std::string ChildRepository(std::string_view parent, std::string_view child) {
+  return parent.empty() ? std::string(child) : Join(parent, child);
+}
 std::string ManifestsDir(std::string_view repository) {
   return Join(RepositoryDir(repository), kManifestsDir);
 }

@@ -40,6 +40,9 @@ std::string BlobDataPath(const Digest& digest);  // .../<hex>/data
 
 std::string RepositoriesRoot();                       // .../repositories
 std::string RepositoryDir(std::string_view repository);
+// The name of directory `child` of `parent` ("" for repositories/ itself),
+// relative to repositories/: "<parent>/<child>", or `child` at the top.
+std::string ChildRepository(std::string_view parent, std::string_view child);
 std::string ManifestsDir(std::string_view repository);  // <repo>/_manifests
 std::string RevisionsDir(std::string_view repository);  // .../revisions
 std::string RevisionAlgorithmDir(std::string_view repository,

@@ -109,32 +109,29 @@ Status Registry::CheckLayout() const {
 }
 
 Status Registry::ListRepositories(std::vector<std::string>* names,
-                                  std::vector<StoreProblem>* problems,
-                                  RepositoryWalkMemo* memo) const {
+                                  std::vector<StoreProblem>* problems) const {
   names->clear();
-  Status s = ListRepositoriesUnder("", names, problems, memo);
+  Status s = ListRepositoriesUnder("", names, problems);
   std::sort(names->begin(), names->end());
   return s;
 }
 
 Status Registry::ListRepositoriesUnder(const std::string& relative,
                                        std::vector<std::string>* names,
-                                       std::vector<StoreProblem>* problems,
-                                       RepositoryWalkMemo* memo) const {
+                                       std::vector<StoreProblem>* problems) const {
   RepositoryDirectory dir;
-  Status s = ListRepositoryDirectory(relative, &dir, problems, memo);
+  Status s = ListRepositoryDirectory(relative, &dir, problems, nullptr);
   if (!s.ok()) return s;
   if (dir.is_repository) names->push_back(relative);
   for (const std::string& child : dir.children) {
-    std::string name = relative.empty() ? child : relative + "/" + child;
-    s = ListRepositoriesUnder(name, names, problems, memo);
+    s = ListRepositoriesUnder(layout::ChildRepository(relative, child), names,
+                              problems);
     if (!s.ok()) return s;
   }
   return Status::OK();
 }
 
-// One directory of the walk: recalled from `memo` when it has not changed,
-// listed otherwise.
+// Recalled from `memo` when it has not changed, listed otherwise.
 Status Registry::ListRepositoryDirectory(const std::string& relative,
                                          RepositoryDirectory* dir,
                                          std::vector<StoreProblem>* problems,

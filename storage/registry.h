@@ -119,6 +119,7 @@ struct RepositoryDirectory {
 // What earlier walks of repositories/ found, so that a walk need not list a
 // directory that has not changed (a directory's times move when an entry is
 // added, removed or renamed). gc/repository_walk.h keeps it in the index.
+// A walk may call it from several threads at once.
 class RepositoryWalkMemo {
  public:
   virtual ~RepositoryWalkMemo() = default;
@@ -143,11 +144,19 @@ class Registry {
   Status CheckLayout() const;
 
   // Every repository name (a directory with a _manifests or _layers child,
-  // at any depth under repositories/), sorted. With `memo`, a directory it
-  // recalls is described instead of listed.
+  // at any depth under repositories/), sorted. One directory at a time;
+  // gc/repository_walk.h walks them in parallel.
   Status ListRepositories(std::vector<std::string>* names,
-                          std::vector<StoreProblem>* problems,
-                          RepositoryWalkMemo* memo = nullptr) const;
+                          std::vector<StoreProblem>* problems) const;
+
+  // One directory of that walk, `relative` to repositories/ ("" for
+  // repositories/ itself): whether it is a repository, and the child
+  // directories to walk next. With `memo`, a directory it recalls is
+  // described (one stat) instead of listed. Thread-safe when `memo` is.
+  Status ListRepositoryDirectory(const std::string& relative,
+                                 RepositoryDirectory* dir,
+                                 std::vector<StoreProblem>* problems,
+                                 RepositoryWalkMemo* memo) const;
 
   // Lists and reads one repository's revision and tag links and lists its
   // layer links. A missing _manifests, revisions or tags directory is fine
@@ -299,12 +308,7 @@ class Registry {
  private:
   Status ListRepositoriesUnder(const std::string& relative,
                                std::vector<std::string>* names,
-                               std::vector<StoreProblem>* problems,
-                               RepositoryWalkMemo* memo) const;
-  Status ListRepositoryDirectory(const std::string& relative,
-                                 RepositoryDirectory* dir,
-                                 std::vector<StoreProblem>* problems,
-                                 RepositoryWalkMemo* memo) const;
+                               std::vector<StoreProblem>* problems) const;
   struct ScanDescription;
   Status ScanRevisions(const std::string& name, RepositoryInfo* info,
                        ScanDescription* description) const;
