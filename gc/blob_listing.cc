@@ -1,17 +1,36 @@
 #include "gc/blob_listing.h"
 
 #include <algorithm>
+#include <atomic>
+#include <random>
 
 #include "gc/change_stamp.h"
 #include "index/coding.h"
+#include "util/clock.h"
 
 namespace regsweep::gc {
 namespace {
 
-// Layout 1 had no flags: it does not decode, so its prefixes are listed.
-constexpr uint8_t kLayout = 2;
+// Layout 1 had no flags, layout 2 no generation: they do not decode, so
+// their prefixes are listed.
+constexpr uint8_t kLayout = 3;
+constexpr uint8_t kDeltaLayout = 'd';
 constexpr uint8_t kStampTrusted = 1;
 constexpr uint8_t kCounted = 2;
+
+// A delta is written alone while it changes at most this share of its base.
+constexpr size_t kMaxDeltaShare = 8;  // one blob in eight
+
+// Never 0 (a listing of unknown generation) and, across processes, unlikely
+// to repeat: a repeat could only apply a stale delta, whose blobs deleting
+// finds gone or which keeps blobs it misses.
+uint64_t NewGeneration() {
+  static std::atomic<uint64_t> next{
+      (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}() ^
+      static_cast<uint64_t>(NowNs())};
+  uint64_t generation = next.fetch_add(0x9e3779b97f4a7c15ULL);
+  return generation == 0 ? 1 : generation;
+}
 
 }  // namespace
 
@@ -53,9 +72,42 @@ bool PrefixBlobs::Is(size_t i, const Digest& digest) const {
   return std::string_view(raw_).substr(i * raw_bytes_, raw_bytes_) == raw;
 }
 
+bool PrefixBlobs::Contains(const Digest& digest) const {
+  const uint64_t fingerprint = digest.Fingerprint();
+  for (size_t i = 0; i < fingerprints_.size(); ++i) {
+    if (fingerprints_[i] == fingerprint && Is(i, digest)) return true;
+  }
+  return false;
+}
+
+bool PrefixBlobs::Append(const PrefixBlobs& other) {
+  if (other.size() == 0) return true;
+  if (size() == 0) {
+    algorithm_ = other.algorithm_;
+    raw_bytes_ = other.raw_bytes_;
+  } else if (other.algorithm_ != algorithm_) {
+    return false;
+  }
+  fingerprints_.insert(fingerprints_.end(), other.fingerprints_.begin(),
+                       other.fingerprints_.end());
+  raw_.append(other.raw_);
+  return true;
+}
+
+PrefixBlobs PrefixBlobs::Tail(size_t begin) const {
+  PrefixBlobs tail;
+  tail.algorithm_ = algorithm_;
+  tail.raw_bytes_ = raw_bytes_;
+  begin = std::min(begin, fingerprints_.size());
+  tail.fingerprints_.assign(fingerprints_.begin() + begin, fingerprints_.end());
+  tail.raw_ = raw_.substr(begin * raw_bytes_);
+  return tail;
+}
+
 std::string PrefixBlobs::Encode(const ListingState& state) const {
   std::string out;
   index::PutByte(&out, kLayout);
+  index::PutFixed64(&out, state.generation);
   index::PutFixed64(&out, state.stamp);
   index::PutByte(&out, (state.stamp_trusted ? kStampTrusted : 0) |
                            (state.counted ? kCounted : 0));
@@ -72,6 +124,7 @@ bool PrefixBlobs::Decode(std::string_view in, ListingState* state) {
   uint64_t raw_bytes, count;
   std::string_view algorithm;
   if (!index::GetByte(&in, &layout) || layout != kLayout ||
+      !index::GetFixed64(&in, &state->generation) ||
       !index::GetFixed64(&in, &state->stamp) || !index::GetByte(&in, &flags) ||
       !index::GetLengthPrefixed(&in, &algorithm) ||
       !index::GetVarint64(&in, &raw_bytes) || !index::GetVarint64(&in, &count) ||
@@ -89,6 +142,123 @@ bool PrefixBlobs::Decode(std::string_view in, ListingState* state) {
   for (uint64_t& fingerprint : fingerprints_) index::GetFixed64(&in, &fingerprint);
   raw_.assign(in);
   return true;
+}
+
+PrefixBlobs StoredListing::Current() const {
+  PrefixBlobs current = base;
+  if (removed.size() > 0) {
+    std::vector<std::pair<uint64_t, size_t>> gone;
+    for (size_t k = 0; k < removed.size(); ++k) {
+      gone.emplace_back(removed.fingerprint(k), k);
+    }
+    std::sort(gone.begin(), gone.end());
+    // Exact digests decide: a collision must not take a blob out.
+    current.Filter([&](size_t i) {
+      auto it = std::lower_bound(gone.begin(), gone.end(),
+                                 std::make_pair(current.fingerprint(i), size_t{0}));
+      for (; it != gone.end() && it->first == current.fingerprint(i); ++it) {
+        if (current.Is(i, removed.digest(it->second))) return false;
+      }
+      return true;
+    });
+  }
+  current.Append(added);
+  return current;
+}
+
+void StoredListing::Add(const Digest& digest) {
+  if (removed.Contains(digest)) {
+    removed.Filter([&](size_t i) { return !removed.Is(i, digest); });
+  } else {
+    added.Add(digest);
+  }
+}
+
+void StoredListing::Remove(const std::vector<Digest>& gone) {
+  // Fingerprints first, so that the blobs that stay build no digest; exact
+  // digests decide, so a collision cannot take a blob out.
+  std::vector<std::pair<uint64_t, size_t>> sorted;
+  for (size_t k = 0; k < gone.size(); ++k) {
+    sorted.emplace_back(gone[k].Fingerprint(), k);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<bool> was_added(gone.size(), false);
+  added.Filter([&](size_t i) {
+    auto it = std::lower_bound(sorted.begin(), sorted.end(),
+                               std::make_pair(added.fingerprint(i), size_t{0}));
+    for (; it != sorted.end() && it->first == added.fingerprint(i); ++it) {
+      if (added.Is(i, gone[it->second])) {
+        was_added[it->second] = true;
+        return false;
+      }
+    }
+    return true;
+  });
+  for (size_t k = 0; k < gone.size(); ++k) {
+    if (!was_added[k]) removed.Add(gone[k]);
+  }
+}
+
+std::string ListingDeltaKey(const std::string& key) { return key + "+"; }
+
+bool LoadStoredListing(index::RefIndex* index, const std::string& key,
+                       StoredListing* stored) {
+  *stored = StoredListing();
+  std::string value;
+  if (!index->GetBlobListing(key, &value).ok() ||
+      !stored->base.Decode(value, &stored->state)) {
+    return false;
+  }
+  std::string delta;
+  if (!index->GetBlobListing(ListingDeltaKey(key), &delta).ok()) return true;
+  std::string_view in(delta);
+  uint8_t layout;
+  uint64_t generation;
+  std::string_view added, removed;
+  StoredListing changed;
+  ListingState removed_state;
+  if (!index::GetByte(&in, &layout) || layout != kDeltaLayout ||
+      !index::GetFixed64(&in, &generation) ||
+      generation != stored->state.generation ||
+      !index::GetLengthPrefixed(&in, &added) ||
+      !index::GetLengthPrefixed(&in, &removed) || !in.empty() ||
+      !changed.added.Decode(added, &changed.state) ||
+      !changed.removed.Decode(removed, &removed_state)) {
+    return true;  // the listing as stored whole, with its own state
+  }
+  auto fits = [&](const PrefixBlobs& part) {
+    return part.size() == 0 || stored->base.size() == 0 ||
+           part.algorithm() == stored->base.algorithm();
+  };
+  if (!fits(changed.added) || !fits(changed.removed)) return true;
+  stored->added = std::move(changed.added);
+  stored->removed = std::move(changed.removed);
+  stored->state = changed.state;
+  stored->state.generation = generation;
+  return true;
+}
+
+Status SaveStoredListing(index::RefIndex* index, const std::string& key,
+                         StoredListing* stored) {
+  const size_t changes = stored->added.size() + stored->removed.size();
+  if (stored->state.generation != 0 &&
+      changes * kMaxDeltaShare <= stored->base.size()) {
+    std::string delta;
+    index::PutByte(&delta, kDeltaLayout);
+    index::PutFixed64(&delta, stored->state.generation);
+    index::PutLengthPrefixed(&delta, stored->added.Encode(stored->state));
+    index::PutLengthPrefixed(&delta, stored->removed.Encode(stored->state));
+    return index->PutBlobListing(ListingDeltaKey(key), delta);
+  }
+  stored->base = stored->Current();
+  stored->added = PrefixBlobs();
+  stored->removed = PrefixBlobs();
+  stored->state.generation = NewGeneration();
+  Status s = index->PutBlobListing(key, stored->base.Encode(stored->state));
+  // Not needed for correctness (the generation differs), but it frees the
+  // space.
+  if (s.ok()) s = index->PutBlobListing(ListingDeltaKey(key), "");
+  return s;
 }
 
 namespace {
@@ -182,19 +352,21 @@ Status ListPrefix(const storage::Registry& registry,
   }
   const std::string key = prefix.Key();
   if (options.reuse && dir_status.ok()) {
-    std::string value;
-    ListingState stored;
-    if (options.index->GetBlobListing(key, &value).ok() &&
-        blobs->Decode(value, &stored)) {
-      if (stored.stamp_trusted && stamp.trusted && stored.stamp == stamp.hash) {
+    StoredListing stored;
+    if (LoadStoredListing(options.index, key, &stored)) {
+      *blobs = stored.Current();
+      if (stored.state.stamp_trusted && stamp.trusted &&
+          stored.state.stamp == stamp.hash) {
         *source = ListingSource::kStored;
         return Status::OK();
       }
+      const size_t known = blobs->size();
       if (options.linked != nullptr &&
-          AddLinkedBlobs(registry, prefix, dir, stored, options, blobs)) {
+          AddLinkedBlobs(registry, prefix, dir, stored.state, options, blobs)) {
         *source = ListingSource::kStoredPlusLinked;
-        return options.index->PutBlobListing(
-            key, blobs->Encode({stamp.hash, stamp.trusted, true}));
+        for (size_t i = known; i < blobs->size(); ++i) stored.Add(blobs->digest(i));
+        stored.state = {stamp.hash, stamp.trusted, true, stored.state.generation};
+        return SaveStoredListing(options.index, key, &stored);
       }
     }
     *blobs = PrefixBlobs();
@@ -212,40 +384,26 @@ Status ListPrefix(const storage::Registry& registry,
   }
   // The count is taken before the listing: when blobs came or went while we
   // listed, it differs and the next pass lists again.
-  ListingState state{stamp.hash, stamp.trusted,
-                     dir.links >= 2 && dir.links - 2 == blobs->size()};
-  return options.index->PutBlobListing(key, blobs->Encode(state));
+  StoredListing listed;
+  listed.base = *blobs;
+  listed.state = {stamp.hash, stamp.trusted,
+                  dir.links >= 2 && dir.links - 2 == blobs->size()};
+  return SaveStoredListing(options.index, key, &listed);  // whole
 }
 
 Status ForgetDeletedBlobs(index::RefIndex* index,
                           const storage::BlobPrefix& prefix,
                           const std::vector<Digest>& deleted, bool all_gone) {
   const std::string key = prefix.Key();
-  std::string value;
-  PrefixBlobs blobs;
-  ListingState state;
-  if (!all_gone || !index->GetBlobListing(key, &value).ok() ||
-      !blobs.Decode(value, &state)) {
+  StoredListing stored;
+  if (!all_gone || !LoadStoredListing(index, key, &stored)) {
     return index->PutBlobListing(key, "");
   }
-  // Fingerprints first, so that the blobs that stay build no digest; exact
-  // digests decide, so a collision cannot take a blob out.
-  std::vector<std::pair<uint64_t, const Digest*>> gone;
-  for (const Digest& digest : deleted) gone.emplace_back(digest.Fingerprint(), &digest);
-  std::sort(gone.begin(), gone.end());
-  blobs.Filter([&](size_t i) {
-    auto it = std::lower_bound(gone.begin(), gone.end(),
-                               std::make_pair(blobs.fingerprint(i),
-                                              static_cast<const Digest*>(nullptr)));
-    for (; it != gone.end() && it->first == blobs.fingerprint(i); ++it) {
-      if (blobs.Is(i, *it->second)) return false;
-    }
-    return true;
-  });
+  stored.Remove(deleted);
   // The deletions moved the directory's times: only its count can tell
   // the next pass that nothing else changed.
-  state.stamp_trusted = false;
-  return index->PutBlobListing(key, blobs.Encode(state));
+  stored.state.stamp_trusted = false;
+  return SaveStoredListing(index, key, &stored);
 }
 
 }  // namespace regsweep::gc

@@ -18,6 +18,7 @@
 #include "util/content_hash.h"
 #include "gc/repository_mark.h"
 #include "index/memory_ref_index.h"
+#include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"
@@ -125,6 +126,64 @@ TEST(ForgetDeletedBlobsTest, TakesOutExactlyTheDeletedOrDropsTheListing) {
   ASSERT_TRUE(gc::ForgetDeletedBlobs(index.get(), prefix, {D('a')}, false).ok());
   ASSERT_TRUE(index->GetBlobListing(prefix.Key(), &value).ok());
   EXPECT_FALSE(back.Decode(value, &state));
+}
+
+// A listing stored whole, then changed by a delta while the delta is small;
+// a delta of another generation is not applied.
+TEST(StoredListingTest, SmallChangesGoToADeltaOfTheSameGeneration) {
+  auto index = index::NewMemoryRefIndex();
+  const std::string key = "sha256/aa";
+  std::vector<Digest> base;
+  for (int i = 0; i < 16; ++i) base.push_back(Sha256Of("base " + std::to_string(i)));
+  gc::StoredListing stored;
+  for (const Digest& d : base) stored.base.Add(d);
+  ASSERT_TRUE(gc::SaveStoredListing(index.get(), key, &stored).ok());
+  std::string whole;
+  ASSERT_TRUE(index->GetBlobListing(key, &whole).ok());
+
+  ASSERT_TRUE(gc::LoadStoredListing(index.get(), key, &stored));
+  const Digest pushed = Sha256Of("pushed");
+  stored.Add(pushed);
+  stored.Remove({base[3]});
+  stored.state.stamp = 77;
+  ASSERT_TRUE(gc::SaveStoredListing(index.get(), key, &stored).ok());
+  std::string after;
+  ASSERT_TRUE(index->GetBlobListing(key, &after).ok());
+  EXPECT_EQ(after, whole);  // two changes in 16: the delta alone
+  gc::StoredListing loaded;
+  ASSERT_TRUE(gc::LoadStoredListing(index.get(), key, &loaded));
+  EXPECT_EQ(loaded.state.stamp, 77u);
+  gc::PrefixBlobs current = loaded.Current();
+  ASSERT_EQ(current.size(), 16u);
+  EXPECT_TRUE(current.Contains(pushed));
+  EXPECT_FALSE(current.Contains(base[3]));
+  EXPECT_TRUE(current.Contains(base[4]));
+
+  // A delta that changes another generation: the listing as stored whole.
+  std::string delta;
+  ASSERT_TRUE(index->GetBlobListing(gc::ListingDeltaKey(key), &delta).ok());
+  delta[1] ^= 1;  // the generation follows the layout byte
+  ASSERT_TRUE(index->PutBlobListing(gc::ListingDeltaKey(key), delta).ok());
+  ASSERT_TRUE(gc::LoadStoredListing(index.get(), key, &loaded));
+  EXPECT_EQ(loaded.state.stamp, 0u);
+  EXPECT_TRUE(loaded.Current().Contains(base[3]));
+  EXPECT_FALSE(loaded.Current().Contains(pushed));
+
+  // Re-adding what went, then more than one in eight: stored whole again,
+  // under a new generation and with an empty delta.
+  ASSERT_TRUE(gc::LoadStoredListing(index.get(), key, &loaded));
+  loaded.Remove({base[5]});
+  loaded.Add(base[5]);
+  EXPECT_EQ(loaded.removed.size(), 0u);
+  for (int i = 0; i < 3; ++i) loaded.Add(Sha256Of("more " + std::to_string(i)));
+  ASSERT_TRUE(gc::SaveStoredListing(index.get(), key, &loaded).ok());
+  ASSERT_TRUE(index->GetBlobListing(key, &after).ok());
+  EXPECT_NE(after, whole);
+  ASSERT_TRUE(index->GetBlobListing(gc::ListingDeltaKey(key), &delta).ok());
+  EXPECT_TRUE(delta.empty());
+  ASSERT_TRUE(gc::LoadStoredListing(index.get(), key, &loaded));
+  EXPECT_EQ(loaded.Current().size(), 19u);
+  EXPECT_TRUE(loaded.Current().Contains(base[5]));
 }
 
 TEST(ChangeStampTest, TrustsOnlyOldTimesAndKnownStates) {
@@ -264,6 +323,15 @@ class IncrementalPassTest : public ::testing::Test {
     }
   }
 
+  // The value the index holds under `key` in its listings family.
+  std::string StoredValue(const std::string& key) const {
+    std::unique_ptr<index::RefIndex> index;
+    EXPECT_TRUE(index::RefIndex::Open(index_dir_, &index).ok());
+    std::string value;
+    if (index != nullptr) index->GetBlobListing(key, &value);
+    return value;
+  }
+
   // Blob prefix directories the store holds.
   size_t PrefixCount() const {
     size_t count = 0;
@@ -355,6 +423,11 @@ TEST_F(IncrementalPassTest, TagsDecideNothingWithoutDashM) {
 }
 
 TEST_F(IncrementalPassTest, PushedBlobsJoinTheStoredListingWithoutListing) {
+  // Enough blobs in one prefix directory that one more is a small change.
+  for (int i = 0; i < 8; ++i) {
+    store_.PutLayerLink("other", store_.PutBlob(SharingPrefixWith(
+                                     other_, "earlier upload " + std::to_string(i))));
+  }
   LetChangesAge();
   Run(true);
   // Uploaded as the registry does, with a link in its repository, into a
@@ -362,12 +435,24 @@ TEST_F(IncrementalPassTest, PushedBlobsJoinTheStoredListingWithoutListing) {
   std::string bytes = SharingPrefixWith(other_, "uploaded after the pass");
   Digest uploaded = store_.PutBlob(bytes);
   store_.PutLayerLink("app", uploaded);
+  const std::string key = storage::BlobPrefix::Of(uploaded).Key();
+  const std::string whole = StoredValue(key);
   gc::GcReport report = Run(true);
   EXPECT_EQ(report.repositories_reread, 1u);
   EXPECT_EQ(report.sweep.prefixes_reused, PrefixCount());
   EXPECT_EQ(report.sweep.prefixes_extended, 1u);
   EXPECT_TRUE(Named(report).count(uploaded.str()));
   ExpectSameAsFull(report);
+  // Only a delta was written; the next pass takes the listing with it.
+  EXPECT_EQ(StoredValue(key), whole);
+  EXPECT_FALSE(StoredValue(gc::ListingDeltaKey(key)).empty());
+  LetChangesAge();
+  Run(true);  // stores the aged stamps
+  uint64_t lists = 0;
+  gc::GcReport again = Run(true, nullptr, false, &lists);
+  EXPECT_EQ(lists, 2u);  // blobs/ and blobs/sha256/: no prefix directory
+  EXPECT_TRUE(Named(again).count(uploaded.str()));
+  ExpectSameAsFull(again);
 }
 
 TEST_F(IncrementalPassTest, BlobWithoutLinkMakesItsPrefixListed) {
