@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <string_view>
+#include <unordered_set>
 
 #include "gc/change_stamp.h"
 #include "index/coding.h"
@@ -92,6 +94,12 @@ bool PrefixBlobs::Append(const PrefixBlobs& other) {
                        other.fingerprints_.end());
   raw_.append(other.raw_);
   return true;
+}
+
+void PrefixBlobs::Truncate(size_t count) {
+  if (count >= fingerprints_.size()) return;
+  fingerprints_.resize(count);
+  raw_.resize(count * raw_bytes_);
 }
 
 PrefixBlobs PrefixBlobs::Tail(size_t begin) const {
@@ -331,6 +339,23 @@ bool AddLinkedBlobs(const storage::Registry& registry,
   return found == added;
 }
 
+// Records in `stored` how a fresh listing, `now`, differs from what the
+// stored listing held, `before` (exact hash bytes decide).
+void RecordChanges(const PrefixBlobs& before, const PrefixBlobs& now,
+                   StoredListing* stored) {
+  std::unordered_set<std::string_view> before_raw, now_raw;
+  for (size_t i = 0; i < before.size(); ++i) before_raw.insert(before.raw(i));
+  for (size_t i = 0; i < now.size(); ++i) now_raw.insert(now.raw(i));
+  std::vector<Digest> gone;
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (!now_raw.count(before.raw(i))) gone.push_back(before.digest(i));
+  }
+  stored->Remove(gone);
+  for (size_t i = 0; i < now.size(); ++i) {
+    if (!before_raw.count(now.raw(i))) stored->Add(now.digest(i));
+  }
+}
+
 }  // namespace
 
 Status ListPrefix(const storage::Registry& registry,
@@ -351,9 +376,12 @@ Status ListPrefix(const storage::Registry& registry,
     stamp.trusted = stamp.trusted && dir_status.ok();
   }
   const std::string key = prefix.Key();
+  StoredListing stored;
+  bool have_stored = false;
+  PrefixBlobs before;  // what the stored listing held, when we list anyway
   if (options.reuse && dir_status.ok()) {
-    StoredListing stored;
     if (LoadStoredListing(options.index, key, &stored)) {
+      have_stored = true;
       *blobs = stored.Current();
       if (stored.state.stamp_trusted && stamp.trusted &&
           stored.state.stamp == stamp.hash) {
@@ -368,6 +396,8 @@ Status ListPrefix(const storage::Registry& registry,
         stored.state = {stamp.hash, stamp.trusted, true, stored.state.generation};
         return SaveStoredListing(options.index, key, &stored);
       }
+      blobs->Truncate(known);  // without the linked blobs it found
+      before = std::move(*blobs);
     }
     *blobs = PrefixBlobs();
   }
@@ -384,10 +414,19 @@ Status ListPrefix(const storage::Registry& registry,
   }
   // The count is taken before the listing: when blobs came or went while we
   // listed, it differs and the next pass lists again.
+  ListingState state{stamp.hash, stamp.trusted,
+                     dir.links >= 2 && dir.links - 2 == blobs->size()};
+  if (have_stored) {
+    // Stored as a change of the listing the index holds: a small one goes
+    // into its delta.
+    RecordChanges(before, *blobs, &stored);
+    state.generation = stored.state.generation;
+    stored.state = state;
+    return SaveStoredListing(options.index, key, &stored);
+  }
   StoredListing listed;
   listed.base = *blobs;
-  listed.state = {stamp.hash, stamp.trusted,
-                  dir.links >= 2 && dir.links - 2 == blobs->size()};
+  listed.state = state;
   return SaveStoredListing(options.index, key, &listed);  // whole
 }
 

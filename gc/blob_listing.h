@@ -80,6 +80,12 @@ class PrefixBlobs {
   bool Append(const PrefixBlobs& other);
   // The blobs from position `begin` on.
   PrefixBlobs Tail(size_t begin) const;
+  // Keeps the first `count` blobs.
+  void Truncate(size_t count);
+  // The hash bytes of the blob at position i.
+  std::string_view raw(size_t i) const {
+    return std::string_view(raw_).substr(i * raw_bytes_, raw_bytes_);
+  }
   // Keeps the blobs for which keep(i) is true, in order.
   template <typename Keep>
   void Filter(Keep keep);

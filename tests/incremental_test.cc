@@ -323,6 +323,15 @@ class IncrementalPassTest : public ::testing::Test {
     }
   }
 
+  // Eight linked blobs in `digest`'s prefix directory: enough that one
+  // more blob is a small change of its listing.
+  void FillPrefixOf(const Digest& digest) {
+    for (int i = 0; i < 8; ++i) {
+      store_.PutLayerLink("other", store_.PutBlob(SharingPrefixWith(
+                                       digest, "earlier upload " + std::to_string(i))));
+    }
+  }
+
   // The value the index holds under `key` in its listings family.
   std::string StoredValue(const std::string& key) const {
     std::unique_ptr<index::RefIndex> index;
@@ -423,11 +432,7 @@ TEST_F(IncrementalPassTest, TagsDecideNothingWithoutDashM) {
 }
 
 TEST_F(IncrementalPassTest, PushedBlobsJoinTheStoredListingWithoutListing) {
-  // Enough blobs in one prefix directory that one more is a small change.
-  for (int i = 0; i < 8; ++i) {
-    store_.PutLayerLink("other", store_.PutBlob(SharingPrefixWith(
-                                     other_, "earlier upload " + std::to_string(i))));
-  }
+  FillPrefixOf(other_);
   LetChangesAge();
   Run(true);
   // Uploaded as the registry does, with a link in its repository, into a
@@ -456,13 +461,26 @@ TEST_F(IncrementalPassTest, PushedBlobsJoinTheStoredListingWithoutListing) {
 }
 
 TEST_F(IncrementalPassTest, BlobWithoutLinkMakesItsPrefixListed) {
+  FillPrefixOf(other_);
   LetChangesAge();
   Run(true);
-  Digest orphan = store_.PutBlob("written with no link at all");
+  Digest orphan =
+      store_.PutBlob(SharingPrefixWith(other_, "written with no link at all"));
+  const std::string key = storage::BlobPrefix::Of(orphan).Key();
+  const std::string whole = StoredValue(key);
   gc::GcReport report = Run(true);
   EXPECT_EQ(report.sweep.prefixes_reused, PrefixCount() - 1);
   EXPECT_TRUE(Named(report).count(orphan.str()));
   ExpectSameAsFull(report);
+  // Listed, but stored as a change of what the index held.
+  EXPECT_EQ(StoredValue(key), whole);
+  LetChangesAge();
+  Run(true);
+  uint64_t lists = 0;
+  gc::GcReport again = Run(true, nullptr, false, &lists);
+  EXPECT_EQ(lists, 2u);
+  EXPECT_TRUE(Named(again).count(orphan.str()));
+  ExpectSameAsFull(again);
 }
 
 TEST_F(IncrementalPassTest, PrefixesASweepDeletedFromAreNotListedAgain) {
