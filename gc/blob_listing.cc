@@ -102,16 +102,6 @@ void PrefixBlobs::Truncate(size_t count) {
   raw_.resize(count * raw_bytes_);
 }
 
-PrefixBlobs PrefixBlobs::Tail(size_t begin) const {
-  PrefixBlobs tail;
-  tail.algorithm_ = algorithm_;
-  tail.raw_bytes_ = raw_bytes_;
-  begin = std::min(begin, fingerprints_.size());
-  tail.fingerprints_.assign(fingerprints_.begin() + begin, fingerprints_.end());
-  tail.raw_ = raw_.substr(begin * raw_bytes_);
-  return tail;
-}
-
 std::string PrefixBlobs::Encode(const ListingState& state) const {
   std::string out;
   index::PutByte(&out, kLayout);
@@ -153,7 +143,13 @@ bool PrefixBlobs::Decode(std::string_view in, ListingState* state) {
 }
 
 PrefixBlobs StoredListing::Current() const {
-  PrefixBlobs current = base;
+  StoredListing copy = *this;
+  return copy.TakeCurrent();
+}
+
+PrefixBlobs StoredListing::TakeCurrent() {
+  PrefixBlobs current = std::move(base);
+  base = PrefixBlobs();
   if (removed.size() > 0) {
     std::vector<std::pair<uint64_t, size_t>> gone;
     for (size_t k = 0; k < removed.size(); ++k) {
@@ -382,12 +378,13 @@ Status ListPrefix(const storage::Registry& registry,
   if (options.reuse && dir_status.ok()) {
     if (LoadStoredListing(options.index, key, &stored)) {
       have_stored = true;
-      *blobs = stored.Current();
       if (stored.state.stamp_trusted && stamp.trusted &&
           stored.state.stamp == stamp.hash) {
         *source = ListingSource::kStored;
+        *blobs = stored.TakeCurrent();
         return Status::OK();
       }
+      *blobs = stored.Current();
       const size_t known = blobs->size();
       if (options.linked != nullptr &&
           AddLinkedBlobs(registry, prefix, dir, stored.state, options, blobs)) {

@@ -78,8 +78,6 @@ class PrefixBlobs {
   // Adds `other`'s blobs after these. False, changing nothing, when they
   // are of another algorithm.
   bool Append(const PrefixBlobs& other);
-  // The blobs from position `begin` on.
-  PrefixBlobs Tail(size_t begin) const;
   // Keeps the first `count` blobs.
   void Truncate(size_t count);
   // The hash bytes of the blob at position i.
@@ -113,6 +111,8 @@ struct StoredListing {
 
   // base without `removed`, then `added`.
   PrefixBlobs Current() const;
+  // The same, moving `base` out rather than copying it (base is left empty).
+  PrefixBlobs TakeCurrent();
   // Records that `digest` (not already among Current()) came.
   void Add(const Digest& digest);
   // Records that `gone` (each among Current()) went.
