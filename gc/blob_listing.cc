@@ -34,6 +34,37 @@ uint64_t NewGeneration() {
   return generation == 0 ? 1 : generation;
 }
 
+// A short list of digests, for finding a listing's blobs in it: by the
+// listing's precomputed fingerprints first, then by exact hash bytes, so a
+// fingerprint collision never counts as a match.
+class DigestLookup {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  explicit DigestLookup(const std::vector<Digest>& digests) : digests_(digests) {
+    sorted_.reserve(digests.size());
+    for (size_t k = 0; k < digests.size(); ++k) {
+      sorted_.emplace_back(digests[k].Fingerprint(), k);
+    }
+    std::sort(sorted_.begin(), sorted_.end());
+  }
+
+  // Position in the list of the blob at position i of `blobs`, or kNone.
+  size_t Find(const PrefixBlobs& blobs, size_t i) const {
+    const uint64_t fingerprint = blobs.fingerprint(i);
+    auto it = std::lower_bound(sorted_.begin(), sorted_.end(),
+                               std::make_pair(fingerprint, size_t{0}));
+    for (; it != sorted_.end() && it->first == fingerprint; ++it) {
+      if (blobs.Is(i, digests_[it->second])) return it->second;
+    }
+    return kNone;
+  }
+
+ private:
+  const std::vector<Digest>& digests_;
+  std::vector<std::pair<uint64_t, size_t>> sorted_;  // fingerprint, position
+};
+
 }  // namespace
 
 void PrefixBlobs::Add(const Digest& digest) {
@@ -151,19 +182,11 @@ PrefixBlobs StoredListing::TakeCurrent() {
   PrefixBlobs current = std::move(base);
   base = PrefixBlobs();
   if (removed.size() > 0) {
-    std::vector<std::pair<uint64_t, size_t>> gone;
-    for (size_t k = 0; k < removed.size(); ++k) {
-      gone.emplace_back(removed.fingerprint(k), k);
-    }
-    std::sort(gone.begin(), gone.end());
-    // Exact digests decide: a collision must not take a blob out.
+    std::vector<Digest> gone;
+    for (size_t k = 0; k < removed.size(); ++k) gone.push_back(removed.digest(k));
+    const DigestLookup lookup(gone);
     current.Filter([&](size_t i) {
-      auto it = std::lower_bound(gone.begin(), gone.end(),
-                                 std::make_pair(current.fingerprint(i), size_t{0}));
-      for (; it != gone.end() && it->first == current.fingerprint(i); ++it) {
-        if (current.Is(i, removed.digest(it->second))) return false;
-      }
-      return true;
+      return lookup.Find(current, i) == DigestLookup::kNone;
     });
   }
   current.Append(added);
@@ -179,24 +202,13 @@ void StoredListing::Add(const Digest& digest) {
 }
 
 void StoredListing::Remove(const std::vector<Digest>& gone) {
-  // Fingerprints first, so that the blobs that stay build no digest; exact
-  // digests decide, so a collision cannot take a blob out.
-  std::vector<std::pair<uint64_t, size_t>> sorted;
-  for (size_t k = 0; k < gone.size(); ++k) {
-    sorted.emplace_back(gone[k].Fingerprint(), k);
-  }
-  std::sort(sorted.begin(), sorted.end());
+  const DigestLookup lookup(gone);
   std::vector<bool> was_added(gone.size(), false);
   added.Filter([&](size_t i) {
-    auto it = std::lower_bound(sorted.begin(), sorted.end(),
-                               std::make_pair(added.fingerprint(i), size_t{0}));
-    for (; it != sorted.end() && it->first == added.fingerprint(i); ++it) {
-      if (added.Is(i, gone[it->second])) {
-        was_added[it->second] = true;
-        return false;
-      }
-    }
-    return true;
+    size_t k = lookup.Find(added, i);
+    if (k == DigestLookup::kNone) return true;
+    was_added[k] = true;
+    return false;
   });
   for (size_t k = 0; k < gone.size(); ++k) {
     if (!was_added[k]) removed.Add(gone[k]);
@@ -251,10 +263,11 @@ Status SaveStoredListing(index::RefIndex* index, const std::string& key,
     index::PutByte(&delta, kDeltaLayout);
     index::PutFixed64(&delta, stored->state.generation);
     index::PutLengthPrefixed(&delta, stored->added.Encode(stored->state));
-    index::PutLengthPrefixed(&delta, stored->removed.Encode(stored->state));
+    // The state travels once, with the added blobs.
+    index::PutLengthPrefixed(&delta, stored->removed.Encode(ListingState()));
     return index->PutBlobListing(ListingDeltaKey(key), delta);
   }
-  stored->base = stored->Current();
+  stored->base = stored->TakeCurrent();
   stored->added = PrefixBlobs();
   stored->removed = PrefixBlobs();
   stored->state.generation = NewGeneration();
@@ -270,33 +283,18 @@ namespace {
 // The blobs of `linked` (of one prefix) that `blobs` does not hold, once
 // each.
 std::vector<Digest> NotListed(const PrefixBlobs& blobs,
-                              const std::vector<Digest>& linked) {
-  std::vector<std::pair<uint64_t, const Digest*>> wanted;
-  wanted.reserve(linked.size());
-  for (const Digest& digest : linked) {
-    wanted.emplace_back(digest.Fingerprint(), &digest);
-  }
-  std::sort(wanted.begin(), wanted.end(), [](const auto& a, const auto& b) {
-    return a.first < b.first || (a.first == b.first && *a.second < *b.second);
-  });
-  wanted.erase(std::unique(wanted.begin(), wanted.end(),
-                           [](const auto& a, const auto& b) {
-                             return *a.second == *b.second;
-                           }),
-               wanted.end());
-  std::vector<bool> listed(wanted.size(), false);
+                              std::vector<Digest> linked) {
+  std::sort(linked.begin(), linked.end());
+  linked.erase(std::unique(linked.begin(), linked.end()), linked.end());
+  const DigestLookup lookup(linked);
+  std::vector<bool> listed(linked.size(), false);
   for (size_t i = 0; i < blobs.size(); ++i) {
-    auto it = std::lower_bound(
-        wanted.begin(), wanted.end(), blobs.fingerprint(i),
-        [](const auto& entry, uint64_t fp) { return entry.first < fp; });
-    // Exact digests: a fingerprint collision must not hide a new blob.
-    for (; it != wanted.end() && it->first == blobs.fingerprint(i); ++it) {
-      if (blobs.Is(i, *it->second)) listed[it - wanted.begin()] = true;
-    }
+    size_t k = lookup.Find(blobs, i);
+    if (k != DigestLookup::kNone) listed[k] = true;
   }
   std::vector<Digest> missing;
-  for (size_t k = 0; k < wanted.size(); ++k) {
-    if (!listed[k]) missing.push_back(*wanted[k].second);
+  for (size_t k = 0; k < linked.size(); ++k) {
+    if (!listed[k]) missing.push_back(std::move(linked[k]));
   }
   return missing;
 }

@@ -39,7 +39,7 @@ struct SweepResult {
   uint64_t manifests_deleted = 0;
   uint64_t layer_links_deleted = 0;
   // Blob prefix directories whose listing came from the index.
-  uint64_t prefixes_reused = 0;  // blob listings taken from the index
+  uint64_t prefixes_reused = 0;
   // Of those, the ones brought up to date from linked blobs (see
   // gc/blob_listing.h).
   uint64_t prefixes_extended = 0;
