@@ -16,7 +16,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <unordered_set>
 #include <utility>
+#include <vector>
+
+#include "gc/lenient_json.h"
 
 namespace regsweep::gc {
 namespace {
@@ -56,8 +60,11 @@ bool IsLowerHex(char c) {
 
 bool IsHex(char c) { return IsLowerHex(c) || (c >= 'A' && c <= 'F'); }
 
-// The length of the digest starting at bytes[pos], or 0 when none does. A
-// hex digit right after the hex part means a longer string, not a digest.
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
+
+// The length of the digest starting at bytes[pos], or 0 when none does.
+// Hex in either case counts (see LowercaseDigest). A hex digit right after
+// the hex part means a longer string, not a digest.
 size_t DigestLengthAt(std::string_view bytes, size_t pos) {
   constexpr size_t kPrefixLength = 7;  // "sha256:"
   std::string_view rest = bytes.substr(pos);
@@ -72,10 +79,19 @@ size_t DigestLengthAt(std::string_view bytes, size_t pos) {
   size_t end = kPrefixLength + hex_length;
   if (rest.size() < end) return 0;
   for (size_t i = kPrefixLength; i < end; ++i) {
-    if (!IsLowerHex(rest[i])) return 0;
+    if (!IsHex(rest[i])) return 0;
   }
   if (rest.size() > end && IsHex(rest[end])) return 0;
   return end;
+}
+
+// No registry client accepts a digest with uppercase hex, but a tool that
+// lowercases it would fetch the blob of the lowercase form: that one is
+// kept (keeping it costs nothing when no such blob exists).
+bool LowercaseDigest(std::string_view text, Digest* out) {
+  std::string lower(text);
+  for (char& c : lower) c = AsciiLower(c);
+  return Digest::Parse(lower, out);
 }
 
 // Calls fn(Digest) for every digest in `bytes`, in order. Linear: each
@@ -90,7 +106,7 @@ void ForEachDigest(std::string_view bytes, Fn&& fn) {
       continue;
     }
     Digest digest;
-    if (Digest::Parse(bytes.substr(pos, length), &digest)) {
+    if (LowercaseDigest(bytes.substr(pos, length), &digest)) {
       fn(std::move(digest));
     }
     pos += length;
@@ -99,8 +115,6 @@ void ForEachDigest(std::string_view bytes, Fn&& fn) {
 
 // ---------------------------------------------------------------------------
 // Reading JSON objects the way Go's encoding/json does.
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
 // True when the member name `key` selects the struct field `name` in Go's
 // encoding/json: letters match case-insensitively, and U+017F (long s) and
@@ -396,17 +410,25 @@ class TypedReader {
                     const std::string& where) {
     Reference ref;
     if (!Digest::Parse(text, &ref.digest)) {
-      NoteBadDigest(text, where);
-      return;
+      bool lowered = LowercaseDigest(text, &ref.digest);
+      NoteBadDigest(text, where, lowered);
+      if (!lowered) return;
     }
     ref.role = role;
     ref.has_urls = has_urls;
     out_->references.push_back(std::move(ref));
   }
 
-  void NoteBadDigest(std::string_view text, const std::string& where) {
+  // What happens to a bad digest, said so: the registry can hold no blob
+  // under it, so it keeps nothing, except the lowercase form of uppercase
+  // hex.
+  void NoteBadDigest(std::string_view text, const std::string& where,
+                     bool lowered) {
     if (!out_->problem.empty()) out_->problem += "; ";
-    out_->problem += Concat({where, " is not a valid digest: ", Quote(text)});
+    out_->problem += Concat(
+        {where, " is not a valid digest: ", Quote(text),
+         lowered ? " (uppercase hex: the blob of its lowercase form is kept)"
+                 : " (no blob can have that name: nothing is kept for it)"});
   }
 
   bool GetArray(RootMember member, bool required, array* out) {
@@ -436,6 +458,7 @@ class TypedReader {
   bool AddDescriptors(RootMember member, bool required, ReferenceRole role) {
     array descriptors;
     if (!GetArray(member, required, &descriptors)) return false;
+    if (!m_.has(member)) return true;  // optional and absent: no array
     out_->references.reserve(out_->references.size() + descriptors.size());
     size_t i = 0;
     for (element e : descriptors) {
@@ -453,10 +476,11 @@ class TypedReader {
       return Fail(Concat({"subject ", why}));
     }
     Digest subject;
-    if (Digest::Parse(d.digest, &subject)) {
+    if (Digest::Parse(d.digest, &subject) ||
+        LowercaseDigest(d.digest, &subject)) {
       out_->subject = std::move(subject);
     } else {
-      NoteBadDigest(d.digest, "subject.digest");
+      NoteBadDigest(d.digest, "subject.digest", /*lowered=*/false);
     }
     return true;
   }
@@ -577,17 +601,60 @@ ParsedManifest ParseGeneric(element root, std::string problem) {
   return out;
 }
 
+// Bytes simdjson rejects may still be JSON Go accepts (invalid UTF-8, deep
+// nesting, huge numbers), so the digests are looked for in the decoded text
+// of every string (gc/lenient_json.h), where escapes cannot hide them, and
+// in the raw bytes, for what no string holds.
 ParsedManifest ParseInvalid(std::string_view bytes,
                             simdjson::error_code error) {
   ParsedManifest out;
   out.kind = ManifestKind::kInvalid;
-  out.problem = Concat({"not valid JSON: ", simdjson::error_message(error)});
-  ForEachDigest(bytes, [&out](Digest digest) {
+  out.problem = Concat({"not valid JSON to simdjson (",
+                        simdjson::error_message(error),
+                        "); read leniently"});
+  std::unordered_set<Digest> seen;
+  auto add = [&out, &seen](Digest digest) {
+    if (!seen.insert(digest).second) return;
     Reference ref;
     ref.digest = std::move(digest);
     out.references.push_back(std::move(ref));
+  };
+  ForEachDigest(bytes, add);
+  ForEachJsonString(bytes, [&add](std::string_view text) {
+    ForEachDigest(text, add);
   });
   return out;
+}
+
+// The root members a reader of another manifest type would follow: a
+// client that takes the document for that type could pull what they name.
+bool HasForeignMembers(Shape shape, const RootMembers& m, std::string* why) {
+  std::vector<RootMember> foreign;
+  switch (shape) {
+    case Shape::kSchema1:
+      foreign = {kConfigMember, kLayersMember, kManifestsMember, kBlobsMember,
+                 kSubjectMember};
+      break;
+    case Shape::kImage:
+      foreign = {kManifestsMember, kBlobsMember, kFsLayersMember};
+      break;
+    case Shape::kArtifact:
+      foreign = {kConfigMember, kLayersMember, kManifestsMember,
+                 kFsLayersMember};
+      break;
+    case Shape::kIndex:
+      foreign = {kConfigMember, kLayersMember, kBlobsMember, kFsLayersMember};
+      break;
+    case Shape::kUnknown:
+      return false;
+  }
+  for (RootMember member : foreign) {
+    if (!m.has(member)) continue;
+    *why = Concat({"has ", kRootMemberNames[member],
+                   ", which its media type does not have"});
+    return true;
+  }
+  return false;
 }
 
 ParsedManifest ParseWith(simdjson::dom::parser& parser,
@@ -630,6 +697,7 @@ ParsedManifest ParseWith(simdjson::dom::parser& parser,
       return ParseGeneric(root, why);
   }
   if (!ok) return ParseGeneric(root, reader.why());
+  if (HasForeignMembers(shape, m, &why)) return ParseGeneric(root, why);
   return out;
 }
 

@@ -3,16 +3,26 @@
 // Contract: ParseManifest never under-reports. For every input, the returned
 // references include every digest a correct parse of a well-formed manifest
 // of that type would name (config, layers, child manifests, artifact blobs).
-// Where the input is not a manifest we fully understand it over-reports:
-//   - a media type we do not know: every "digest" string anywhere in the
-//     JSON that is a valid digest counts (kind kUnknown);
+// The references are a superset of what any JSON reader a registry client
+// might use could find there, above all Go's encoding/json (member names
+// matched case-insensitively, escapes decoded, any nesting, any number,
+// invalid UTF-8 replaced rather than rejected). Where the input is not a
+// manifest we fully understand it over-reports:
+//   - a media type we do not know: every digest anywhere in the JSON, in any
+//     string, key or value, counts (kind kUnknown);
 //   - a known media type whose structure is wrong (a field of the wrong
-//     type, say): handled as an unknown media type (kind kUnknown, with
-//     `problem` saying what was wrong);
-//   - bytes that are not valid JSON: every "<alg>:<hex>" substring that is a
-//     valid digest counts (kind kInvalid).
-// A referrer's `subject` is reported separately and is NOT a reference: a
-// referrer does not keep its subject alive; the subject keeps its referrers.
+//     type, a wanted member given twice, a member only another manifest type
+//     has): handled as an unknown media type (kind kUnknown, with `problem`
+//     saying what was wrong);
+//   - bytes simdjson rejects (kind kInvalid): every digest in the decoded
+//     text of every string literal (gc/lenient_json.h) and every digest in
+//     the raw bytes counts.
+// A digest spelled with uppercase hex, which no client accepts, counts in
+// its lowercase form. A referrer's `subject` is reported separately and is
+// NOT a reference: a referrer does not keep its subject alive; the subject
+// keeps its referrers. For a fallback parse (IsFallback) any reference may
+// be a child manifest or a subject: callers that follow children or keep
+// referrers must treat each one as both.
 //
 // Thread safety: ParseManifest is safe to call from several threads at once.
 #ifndef REGSWEEP_GC_MANIFEST_H_
@@ -33,7 +43,8 @@ enum class ManifestKind {
              // OCI artifacts expressed as image manifests (artifactType)
   kIndex,    // Docker manifest list or OCI image index (manifests[])
   kUnknown,  // valid JSON we do not understand; every digest counts
-  kInvalid,  // not JSON; every digest-shaped string counts
+  kInvalid,  // not JSON to simdjson; every digest its strings or bytes
+             // hold counts
 };
 
 enum class ReferenceRole {
@@ -63,6 +74,12 @@ struct ParsedManifest {
   // (used in reports: "not valid JSON at byte 17", "layers is not an array").
   std::string problem;
 };
+
+// True for the kinds whose references come from a fallback rather than
+// from a known structure: what each reference is to the manifest is unknown.
+inline bool IsFallback(ManifestKind kind) {
+  return kind == ManifestKind::kUnknown || kind == ManifestKind::kInvalid;
+}
 
 // Parses `bytes`. Never fails: see the contract above for what comes back
 // when the input is not a well-formed manifest.

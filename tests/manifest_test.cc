@@ -1095,8 +1095,12 @@ TEST(ManifestTest, InvalidDigestsInKnownTypeAreSkippedAndNoted) {
   EXPECT_THAT(m.problem, HasSubstr("layers[2].digest is not a valid digest"));
   EXPECT_THAT(m.problem, HasSubstr("layers[3].digest is not a valid digest"));
   EXPECT_THAT(m.problem, HasSubstr("subject.digest is not a valid digest"));
+  EXPECT_THAT(m.problem, HasSubstr("the blob of its lowercase form is kept"));
+  EXPECT_THAT(m.problem, HasSubstr("nothing is kept for it"));
   EXPECT_FALSE(m.subject);
+  // The uppercase layer counts in its lowercase form, which is layer A's.
   EXPECT_THAT(Refs(m), UnorderedElementsAre(std::string("config ") + kConfigA,
+                                            std::string("layer ") + kLayerA,
                                             std::string("layer ") + kLayerA));
 }
 
@@ -1206,15 +1210,21 @@ TEST(ScanForDigestsTest, DigestsBackToBackAndAtTheEdges) {
               ElementsAre(std::string("sha256:") + kHexA));
 }
 
-TEST(ScanForDigestsTest, UppercaseHexIsNotADigest) {
+// No client accepts uppercase hex, but one that lowercased it would fetch
+// the lowercase form's blob: the scan keeps that one.
+TEST(ScanForDigestsTest, UppercaseHexCountsInItsLowercaseForm) {
   std::string upper(kHexA);
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
-  EXPECT_THAT(ScanForDigests("sha256:" + upper), IsEmpty());
-  EXPECT_THAT(ScanForDigests(std::string("SHA256:") + kHexA), IsEmpty());
-  // One uppercase digit spoils it.
+  EXPECT_THAT(Strings(ScanForDigests("sha256:" + upper)),
+              ElementsAre(std::string("sha256:") + kHexA));
   std::string mixed(kHexA);
   mixed[10] = 'F';
-  EXPECT_THAT(ScanForDigests("sha256:" + mixed), IsEmpty());
+  std::string lowered = mixed;
+  lowered[10] = 'f';
+  EXPECT_THAT(Strings(ScanForDigests("sha256:" + mixed)),
+              ElementsAre("sha256:" + lowered));
+  // The algorithm's name is not folded: "SHA256" is no algorithm.
+  EXPECT_THAT(ScanForDigests(std::string("SHA256:") + kHexA), IsEmpty());
 }
 
 TEST(ScanForDigestsTest, ExtraHexIsNotADigest) {
