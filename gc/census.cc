@@ -48,6 +48,12 @@ void ListAndStatBlobs(const storage::Registry& registry, GcProgress* progress,
         continue;
       }
       const storage::BlobInfo& info = infos[k];
+      if (info.odd_data) {
+        found.push_back(storage::StoreProblem{
+            registry.DescribeBlobData(digests[k]),
+            "blob data is not a regular file (a symbolic link or a "
+            "directory): regsweep neither reads nor deletes it"});
+      }
       blobs.push_back(BlobRecord{std::move(digests[k]), info.has_data,
                                  info.size, info.mtime_ns});
     }

@@ -42,6 +42,15 @@ void FillFromMark(MarkResult* mark, bool sweep_deletes, GcReport* report) {
   for (const Status& s : mark->fatal) report->fatal.push_back(s.ToString());
 }
 
+// A refused run names nothing as eligible: what it could not read may
+// reference any blob or manifest, and a script that acts on the lists
+// without looking at `fatal` must not be misled.
+void RefuseEligible(SweepResult* sweep, GcReport* report) {
+  std::vector<EligibleBlob>().swap(sweep->blobs_eligible);
+  sweep->bytes_eligible = 0;
+  std::vector<ManifestEligible>().swap(report->manifests_eligible);
+}
+
 void FillFromSweep(SweepResult* sweep, GcReport* report) {
   std::move(sweep->problems.begin(), sweep->problems.end(),
             std::back_inserter(report->problems));
@@ -72,8 +81,8 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   report->phases.emplace_back("mark", SecondsSince(start));
   GcOptions sweep_options = options;
   if (!mark.fatal.empty()) {
-    // Something may be referenced that we could not see: delete nothing,
-    // but still say what would have been eligible.
+    // Something may be referenced that we could not see: delete nothing.
+    // The sweep still lists the blobs, for the problems it finds there.
     sweep_options.dry_run = true;
   }
   FillFromMark(&mark, !sweep_options.dry_run, report);
@@ -87,6 +96,7 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   ListingOptions listing{index, report->pass == "incremental",
                          NowNs() - kRacyMargin, &linked};
   Sweep(registry, sweep_options, mark, listing, progress, &sweep);
+  if (!mark.fatal.empty()) RefuseEligible(&sweep, report);
   FillFromSweep(&sweep, report);
   if (index != nullptr && report->fatal.empty()) {
     s = index->Flush();  // the pass's writes first, then the mark that says so

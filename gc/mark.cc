@@ -38,9 +38,29 @@ struct RepositoryOutcome {
   std::vector<Status> fatal;
   uint64_t manifests_read = 0;
   std::vector<Digest> linked;  // see MarkResult::linked_by_reread
+  // Symbolic links the scan did not follow that may lead to links.
+  std::vector<std::string> links_hiding_links;
   // false: marked from its stored RepositoryMark, without reading it.
   bool reread = true;
 };
+
+// A manifest the closure has yet to visit. Speculative: a digest a
+// fallback parse found, which may name a manifest or any other blob.
+struct PendingManifest {
+  Digest digest;
+  bool speculative = false;
+};
+
+// distribution refuses manifests over 4 MiB: a larger blob a fallback parse
+// names is a layer, not a child to read.
+constexpr uint64_t kMaxSpeculativeManifestBytes = uint64_t{4} << 20;
+
+// True when the first byte that is not JSON white space opens an object:
+// a manifest, or a config (which names nothing the store holds).
+bool OpensJsonObject(std::string_view bytes) {
+  size_t first = bytes.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && bytes[first] == '{';
+}
 
 // Beyond this many linked blobs (most repositories re-read) they are not
 // kept: they would cost more memory than listing the blobs saves time.
@@ -85,12 +105,11 @@ class RepositoryMarker {
   void ReadManifests();
   void ChooseKeptUntagged();
   void AddTagRoots(std::vector<size_t>* roots);
-  void KeepClosure(std::vector<size_t> roots);
-  void MarkKept();
-  void MarkManifest(const Digest& digest, const ParsedManifest& parsed,
-                    std::unordered_set<Digest>* visited);
-  void MarkChildOutsideRevisions(const Digest& child,
-                                 std::unordered_set<Digest>* visited);
+  std::unordered_map<Digest, std::vector<size_t>> ReferrersBySubject() const;
+  void KeepClosure(const std::vector<size_t>& roots);
+  const ParsedManifest* Reach(const PendingManifest& next);
+  bool ReadOutsideRevisions(const PendingManifest& next,
+                            ParsedManifest* parsed);
   void CollectDeletions();
   void WriteIndex(index::RefIndex* index, uint64_t fingerprint);
   void ReportParse(const ManifestNode& node);
@@ -109,6 +128,10 @@ class RepositoryMarker {
   storage::RepositoryInfo info_;
   std::vector<ManifestNode> nodes_;  // one per revision
   std::unordered_map<Digest, size_t> node_of_;
+  // Child manifests the closure read from their blobs (no revision here),
+  // and digests a speculative visit found to be no manifest.
+  std::unordered_map<Digest, ParsedManifest> outside_;
+  std::unordered_set<Digest> not_manifests_;
   // The mark depended on something outside the repository's own manifests
   // (see gc/repository_snapshot.h): never reuse its snapshot.
   bool volatile_ = false;
@@ -127,6 +150,7 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
   }
   Status s = registry_.ScanRepository(name, &info_);
   for (storage::StoreProblem& problem : info_.problems) {
+    if (problem.hides_links) out_->links_hiding_links.push_back(problem.path);
     out_->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
                                          std::move(problem.path), name, "",
                                          std::move(problem.detail)));
@@ -148,9 +172,10 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
   if (options_.delete_untagged) {
     ChooseKeptUntagged();
   } else {
-    for (ManifestNode& node : nodes_) node.kept = true;
+    std::vector<size_t> every(nodes_.size());
+    for (size_t i = 0; i < every.size(); ++i) every[i] = i;
+    KeepClosure(every);
   }
-  MarkKept();
   CollectDeletions();
   if (index != nullptr && !manifests_reused) WriteIndex(index, fingerprint);
   if (index != nullptr) StoreMark(index);
@@ -338,10 +363,15 @@ void RepositoryMarker::ReportParse(const ManifestNode& node) {
       node.parsed.problem.rfind("unknown media type", 0) == 0) {
     return;
   }
+  // Say what really happens: a fallback keeps every digest it found; a
+  // typed parse with a bad digest keeps the manifest's valid references.
+  const char* kept = IsFallback(node.parsed.kind)
+                         ? "; every digest found in it is kept, and each is "
+                           "followed as a possible child manifest"
+                         : "; its other references are kept";
   out_->problems.push_back(MakeProblem(
       ProblemKind::kUnparseableManifest, "", info_.name, node.digest.str(),
-      node.parsed.problem +
-          "; every digest found in it is kept. Inspect the blob."));
+      node.parsed.problem + kept + ". Inspect the blob."));
 }
 
 void RepositoryMarker::AddTagRoots(std::vector<size_t>* roots) {
@@ -402,78 +432,129 @@ void RepositoryMarker::ChooseKeptUntagged() {
   KeepClosure(std::move(roots));
 }
 
-// Keeps the roots, then every revision a kept manifest names (index
-// children, and anything a fallback parse found) and every referrer of a
-// kept manifest, until nothing changes.
-void RepositoryMarker::KeepClosure(std::vector<size_t> roots) {
+// Where a manifest's referrers may be found: by the subject each revision
+// names and, for a revision whose parse fell back (gc/manifest.h), by every
+// digest it names, since any of them could be its subject.
+std::unordered_map<Digest, std::vector<size_t>>
+RepositoryMarker::ReferrersBySubject() const {
   std::unordered_map<Digest, std::vector<size_t>> referrers_of;
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i].parsed.subject) {
-      referrers_of[*nodes_[i].parsed.subject].push_back(i);
+    const ParsedManifest& parsed = nodes_[i].parsed;
+    if (parsed.subject) referrers_of[*parsed.subject].push_back(i);
+    if (!IsFallback(parsed.kind)) continue;
+    for (const Reference& ref : parsed.references) {
+      std::vector<size_t>& list = referrers_of[ref.digest];
+      if (list.empty() || list.back() != i) list.push_back(i);
     }
   }
-  std::deque<size_t> work(roots.begin(), roots.end());
-  while (!work.empty()) {
-    size_t i = work.front();
-    work.pop_front();
-    if (nodes_[i].kept) continue;
-    nodes_[i].kept = true;
-    for (const Reference& ref : nodes_[i].parsed.references) {
-      auto it = node_of_.find(ref.digest);
-      if (it != node_of_.end()) work.push_back(it->second);
-    }
-    auto referrers = referrers_of.find(nodes_[i].digest);
-    if (referrers != referrers_of.end()) {
-      work.insert(work.end(), referrers->second.begin(),
-                  referrers->second.end());
-    }
-  }
+  return referrers_of;
 }
 
-void RepositoryMarker::MarkKept() {
+// Keeps the roots and everything they reach, and marks it: every revision
+// a kept manifest names, every child manifest it names (read from its blob
+// when the repository has no revision for it), and with -m every referrer
+// of a kept manifest. A fallback parse's references are each followed as a
+// possible child. One explicit stack: a chain of any depth, or a cycle,
+// costs memory in proportion to the manifests, never stack.
+void RepositoryMarker::KeepClosure(const std::vector<size_t>& roots) {
+  std::unordered_map<Digest, std::vector<size_t>> referrers_of;
+  if (options_.delete_untagged) referrers_of = ReferrersBySubject();
+  std::vector<PendingManifest> work;
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) {
+    work.push_back(PendingManifest{nodes_[*it].digest, false});
+  }
   std::unordered_set<Digest> visited;
-  for (const ManifestNode& node : nodes_) {
-    if (node.kept && node.read_status.ok()) {
-      MarkManifest(node.digest, node.parsed, &visited);
+  while (!work.empty()) {
+    PendingManifest next = std::move(work.back());
+    work.pop_back();
+    if (visited.contains(next.digest) ||
+        (next.speculative && not_manifests_.contains(next.digest))) {
+      continue;
+    }
+    const ParsedManifest* parsed = Reach(next);
+    if (parsed == nullptr && next.speculative) continue;
+    visited.insert(next.digest);
+    auto referrers = referrers_of.find(next.digest);
+    if (referrers != referrers_of.end()) {
+      for (size_t i : referrers->second) {
+        work.push_back(PendingManifest{nodes_[i].digest, false});
+      }
+    }
+    if (parsed == nullptr) continue;
+    for (const Reference& ref : parsed->references) {
+      MarkBlob(ref.digest);
+      if (node_of_.contains(ref.digest) || ref.role == ReferenceRole::kChild) {
+        work.push_back(PendingManifest{ref.digest, false});
+      } else if (IsFallback(parsed->kind)) {
+        work.push_back(PendingManifest{ref.digest, true});
+      }
     }
   }
 }
 
-void RepositoryMarker::MarkManifest(const Digest& digest,
-                                    const ParsedManifest& parsed,
-                                    std::unordered_set<Digest>* visited) {
-  if (!visited->insert(digest).second) return;
-  MarkBlob(digest);
-  for (const Reference& ref : parsed.references) {
-    MarkBlob(ref.digest);
-    if (ref.role == ReferenceRole::kChild && !node_of_.count(ref.digest)) {
-      MarkChildOutsideRevisions(ref.digest, visited);
-    }
+// Keeps and marks one manifest the closure reached; returns its parse, or
+// null when there is none to follow (its blob is missing or unreadable; for
+// a speculative visit, the blob is no manifest).
+const ParsedManifest* RepositoryMarker::Reach(const PendingManifest& next) {
+  auto it = node_of_.find(next.digest);
+  if (it != node_of_.end()) {
+    ManifestNode& node = nodes_[it->second];
+    node.kept = true;
+    if (!node.read_status.ok()) return nullptr;
+    MarkBlob(node.digest);
+    return &node.parsed;
   }
+  auto [outside, added] = outside_.try_emplace(next.digest);
+  if (!added) return &outside->second;
+  volatile_ = true;  // depends on a blob no revision of ours holds
+  if (!ReadOutsideRevisions(next, &outside->second)) {
+    outside_.erase(outside);
+    return nullptr;
+  }
+  MarkBlob(next.digest);
+  return &outside->second;
 }
 
 // A child manifest without a revision of its own in this repository: the
-// registry would not accept such an index, but stores get damaged. Keep
-// what the child names all the same.
-void RepositoryMarker::MarkChildOutsideRevisions(
-    const Digest& child, std::unordered_set<Digest>* visited) {
-  if (visited->count(child)) return;
-  volatile_ = true;  // depends on a blob no revision of ours holds
+// registry would not accept such an index, but stores get damaged. What the
+// child names is kept all the same. A speculative child (a digest a
+// fallback parse found) is read only if it could be a manifest: a blob of
+// at most distribution's manifest limit whose bytes open a JSON object.
+bool RepositoryMarker::ReadOutsideRevisions(const PendingManifest& next,
+                                            ParsedManifest* parsed) {
+  const Digest& digest = next.digest;
+  if (next.speculative) {
+    storage::BlobInfo info;
+    Status s = registry_.StatBlob(digest, &info);
+    if (!s.ok() && !s.IsNotFound()) Fatal(s);
+    if (!s.ok() || !info.has_data || info.size > kMaxSpeculativeManifestBytes) {
+      not_manifests_.insert(digest);
+      return false;
+    }
+  }
   std::string bytes;
-  Status s = registry_.ReadManifestBlob(child, &bytes);
+  Status s = registry_.ReadManifestBlob(digest, &bytes);
+  if (s.IsNotFound() && next.speculative) {
+    not_manifests_.insert(digest);
+    return false;
+  }
   if (s.IsNotFound()) {
-    visited->insert(child);
     out_->problems.push_back(MakeProblem(
-        ProblemKind::kMissingChild, s.message(), info_.name, child.str(),
+        ProblemKind::kMissingChild, s.message(), info_.name, digest.str(),
         "an index names a child manifest that does not exist; the image is "
         "broken for that platform. Push it again."));
-    return;
+    return false;
   }
   if (!s.ok()) {
     Fatal(s);
-    return;
+    return false;
   }
-  MarkManifest(child, ParseManifest(bytes), visited);
+  if (next.speculative && !OpensJsonObject(bytes)) {
+    not_manifests_.insert(digest);
+    return false;
+  }
+  *parsed = ParseManifest(bytes);
+  return true;
 }
 
 void RepositoryMarker::CollectDeletions() {
@@ -506,6 +587,28 @@ void RepositoryMarker::WriteIndex(index::RefIndex* index,
   if (!s.ok()) Fatal(s);
 }
 
+// One error for every symbolic link the scans did not follow where revision
+// or tag links may be: the registry follows them, so the images behind them
+// pull, and their blobs must not go. Following them ourselves could lead
+// out of the store, or delete through one name what another still serves.
+Status SymbolicLinksRefused(const std::vector<std::string>& paths) {
+  constexpr size_t kMaxNamed = 20;
+  std::string named;
+  for (size_t i = 0; i < paths.size() && i < kMaxNamed; ++i) {
+    named += (i == 0 ? "" : ", ") + paths[i];
+  }
+  if (paths.size() > kMaxNamed) {
+    named += " and " + std::to_string(paths.size() - kMaxNamed) + " more";
+  }
+  return Status::IOError(
+      named, std::to_string(paths.size()) +
+                 " symbolic link(s) inside repositories/ where the registry "
+                 "keeps revision or tag links; the registry follows them, "
+                 "regsweep does not, so nothing is deleted. Replace each link "
+                 "with the directory it points to (mv the target into its "
+                 "place), then run again");
+}
+
 // Removes from the index the repositories the store no longer has.
 void ForgetVanished(const std::vector<std::string>& names,
                     index::RefIndex* index, MarkResult* result) {
@@ -533,7 +636,9 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   Status s = WalkRepositories(registry, index != nullptr ? &walk : nullptr,
                               &names, &listing_problems);
   if (s.ok() && index != nullptr) s = walk.Save(index);
+  std::vector<std::string> links_hiding_links;
   for (storage::StoreProblem& problem : listing_problems) {
+    if (problem.hides_links) links_hiding_links.push_back(problem.path);
     result->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
                                            std::move(problem.path), "", "",
                                            std::move(problem.detail)));
@@ -570,7 +675,13 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
               std::back_inserter(result->manifests_to_delete));
     std::move(outcome.fatal.begin(), outcome.fatal.end(),
               std::back_inserter(result->fatal));
+    std::move(outcome.links_hiding_links.begin(),
+              outcome.links_hiding_links.end(),
+              std::back_inserter(links_hiding_links));
     result->layer_links.push_back(std::move(outcome.layers));
+  }
+  if (!links_hiding_links.empty()) {
+    result->fatal.push_back(SymbolicLinksRefused(links_hiding_links));
   }
 }
 

@@ -4,10 +4,15 @@
 // does). With delete_untagged, the manifests tags point at, plus revisions
 // that changed within the grace period; then, within the repository and
 // recursively, the children of kept indexes and the referrers (manifests
-// whose subject is a kept manifest). Every other revision is to be deleted.
+// whose subject is a kept manifest, and, for a manifest whose parse fell
+// back, whose bytes name a kept manifest anywhere). Every other revision is
+// to be deleted.
 //
 // A kept manifest marks itself and every reference its parse names (config,
-// layers, children, blobs); children are read and marked recursively. A blob
+// layers, children, blobs); children are read and marked in turn, through
+// children without a revision of their own too, and a fallback parse's
+// references are each read as a possible child. The walk keeps an explicit
+// stack: no input depth reaches the call stack, and cycles end. A blob
 // referenced from any repository is marked.
 //
 // Errors that could hide a reference (a revision directory that cannot be

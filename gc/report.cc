@@ -80,6 +80,7 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
   WriteEligible(&w, r, sink);
   w.FieldUint("bytes_eligible", r.sweep.bytes_eligible);
   w.FieldUint("blobs_kept_by_grace", r.sweep.blobs_kept_by_grace);
+  w.FieldUint("blobs_kept_odd", r.sweep.blobs_kept_odd);
   w.FieldUint("blobs_deleted", r.sweep.blobs_deleted);
   w.FieldUint("bytes_deleted", r.sweep.bytes_deleted);
   w.FieldUint("manifests_deleted", r.sweep.manifests_deleted);

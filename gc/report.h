@@ -12,7 +12,8 @@ namespace regsweep::gc {
 
 // {"mode", "dry_run", "repositories", "manifests_read", "blobs_marked",
 //  "blobs_eligible": ["sha256:..."], "manifests_eligible": [{"repository",
-//  "digest"}], "bytes_eligible", "blobs_kept_by_grace", "blobs_deleted",
+//  "digest"}], "bytes_eligible", "blobs_kept_by_grace", "blobs_kept_odd",
+//  "blobs_deleted",
 //  "bytes_deleted", "manifests_deleted", "layer_links_deleted",
 //  "problems": [{"kind", "path", "repository", "digest", "detail"}],
 //  "fatal": null or the first fatal error, "fatal_errors": [...],

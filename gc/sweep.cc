@@ -97,6 +97,7 @@ class Sweeper {
  private:
   void ListBlobs(BlobListing* listing);
   void ChooseEligible(BlobListing* listing);
+  void KeepOddBlob(const Digest& digest);
   void DeleteManifests();
   void DeleteBlobs(const BlobListing& listing);
   void DeleteLayerLinks(const BlobListing& listing);
@@ -214,7 +215,7 @@ void Sweeper::ListBlobs(BlobListing* listing) {
 void Sweeper::ChooseEligible(BlobListing* listing) {
   std::vector<EligibleBlob>& candidates = listing->candidates;
   StartPhase("check candidates", candidates.size());
-  enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kGone };
+  enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kOddData, kGone };
   std::vector<Verdict> verdicts(candidates.size(), Verdict::kGone);
   std::sort(candidates.begin(), candidates.end(),
             [](const EligibleBlob& a, const EligibleBlob& b) {
@@ -236,7 +237,9 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
         continue;  // vanished or unreadable: not deleted
       }
       candidates[i].bytes = info.size;
-      if (IsRecent(info.mtime_ns)) {
+      if (info.odd_data) {
+        verdicts[i] = Verdict::kOddData;
+      } else if (IsRecent(info.mtime_ns)) {
         verdicts[i] = Verdict::kRecent;
       } else {
         verdicts[i] = info.has_data ? Verdict::kEligible : Verdict::kNoData;
@@ -259,6 +262,9 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
       case Verdict::kNoData:
         listing->empty_directories.push_back(std::move(candidates[i].digest));
         break;
+      case Verdict::kOddData:
+        KeepOddBlob(candidates[i].digest);
+        break;
       case Verdict::kGone:
         break;
     }
@@ -266,6 +272,19 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
   candidates.resize(eligible);
   result_->blobs_eligible = std::move(candidates);
   candidates.clear();
+}
+
+// An unreferenced blob whose data is a symbolic link or a directory is
+// neither deleted nor left unsaid: the registry may serve it through the
+// link, and removing what is not a file is not ours to decide.
+void Sweeper::KeepOddBlob(const Digest& digest) {
+  ++result_->blobs_kept_odd;
+  result_->problems.push_back(Problem{
+      ProblemKind::kUnexpectedEntry, registry_.DescribeBlobData(digest), "",
+      digest.str(),
+      "no manifest references this blob, but its data is not a regular file "
+      "(a symbolic link or a directory): kept. Replace it with the file, or "
+      "remove the blob directory by hand if nothing needs it."});
 }
 
 void Sweeper::DeleteManifests() {

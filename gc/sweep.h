@@ -34,6 +34,9 @@ struct SweepResult {
   std::vector<EligibleBlob> blobs_eligible;  // sorted by digest
   uint64_t bytes_eligible = 0;
   uint64_t blobs_kept_by_grace = 0;
+  // Unreferenced blobs kept because their data is not a regular file (each
+  // also reported as a problem).
+  uint64_t blobs_kept_odd = 0;
   uint64_t blobs_deleted = 0;
   uint64_t bytes_deleted = 0;
   uint64_t manifests_deleted = 0;

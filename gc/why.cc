@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "gc/census.h"
 #include "gc/finding.h"
@@ -55,12 +56,29 @@ class RepositoryGraph {
 
   // Appends every chain from a tag or a top revision down to `digest`.
   // `is_revision`: `digest` has a revision link here even if the index
-  // holds no manifest for it (its blob is missing).
+  // holds no manifest for it (its blob is missing). Climbs with an explicit
+  // stack, so a chain of any depth costs no call stack, and never through a
+  // manifest already on the path, so cycles end.
   void Chains(const Digest& digest, bool is_revision, size_t max_chains,
               std::vector<KeepChain>* out, bool* truncated) const {
-    std::vector<std::pair<Digest, std::string>> path;  // bottom-up
-    path.emplace_back(digest, "");
-    Climb(&path, is_revision, max_chains, out, truncated);
+    Climb climb{{{digest, ""}}, {digest}, is_revision, max_chains, out,
+                truncated};
+    std::vector<Frame> frames;
+    frames.push_back(Enter(&climb));
+    while (!frames.empty()) {
+      Frame& frame = frames.back();
+      if (frame.next == frame.above.size()) {
+        climb.on_path.erase(climb.path.back().first);
+        climb.path.pop_back();
+        frames.pop_back();
+        continue;
+      }
+      const Edge* e = frame.above[frame.next++];
+      climb.path.back().second = std::string(EdgeRoleName(e->role));
+      climb.path.emplace_back(e->parent, "");
+      climb.on_path.insert(e->parent);
+      frames.push_back(Enter(&climb));
+    }
   }
 
  private:
@@ -69,39 +87,50 @@ class RepositoryGraph {
     uint8_t role;
   };
 
-  void Climb(std::vector<std::pair<Digest, std::string>>* path,
-             bool bottom_is_revision, size_t max_chains,
-             std::vector<KeepChain>* out, bool* truncated) const {
-    if (out->size() >= max_chains) {
-      *truncated = true;
-      return;
+  // The state of one climb: the path from `digest` up (bottom first, each
+  // step with the role by which it is kept by the one above), and the
+  // manifests on it.
+  struct Climb {
+    std::vector<std::pair<Digest, std::string>> path;
+    std::unordered_set<Digest> on_path;
+    bool bottom_is_revision;
+    size_t max_chains;
+    std::vector<KeepChain>* out;
+    bool* truncated;
+  };
+  // The edges still to climb from one manifest of the path.
+  struct Frame {
+    std::vector<const Edge*> above;
+    size_t next = 0;
+  };
+
+  // Arrives at the top of the path: emits the chains that end there and
+  // returns the edges to climb on.
+  Frame Enter(Climb* climb) const {
+    Frame frame;
+    if (climb->out->size() >= climb->max_chains) {
+      *climb->truncated = true;
+      return frame;
     }
-    const Digest node = path->back().first;
+    const Digest& node = climb->path.back().first;
     auto tags = tags_.find(node);
     if (tags != tags_.end()) {
-      for (const std::string& tag : tags->second) Emit(*path, tag, out);
+      for (const std::string& tag : tags->second) {
+        Emit(climb->path, tag, climb->out);
+      }
     }
-    std::vector<const Edge*> above;
     auto parents = parents_.find(node);
     if (parents != parents_.end()) {
       for (const Edge& e : parents->second) {
-        bool on_path = std::any_of(path->begin(), path->end(), [&](auto& p) {
-          return p.first == e.parent;
-        });
-        if (!on_path) above.push_back(&e);
+        if (!climb->on_path.contains(e.parent)) frame.above.push_back(&e);
       }
     }
-    bool is_revision =
-        kind_.contains(node) || (path->size() == 1 && bottom_is_revision);
-    if (above.empty() && tags == tags_.end() && is_revision) {
-      Emit(*path, "", out);  // an untagged revision: a root in default mode
+    bool is_revision = kind_.contains(node) ||
+                       (climb->path.size() == 1 && climb->bottom_is_revision);
+    if (frame.above.empty() && tags == tags_.end() && is_revision) {
+      Emit(climb->path, "", climb->out);  // an untagged revision: a root
     }
-    for (const Edge* e : above) {
-      path->back().second = std::string(EdgeRoleName(e->role));
-      path->emplace_back(e->parent, "");
-      Climb(path, bottom_is_revision, max_chains, out, truncated);
-      path->pop_back();
-    }
+    return frame;
   }
 
   void Emit(const std::vector<std::pair<Digest, std::string>>& path,
@@ -141,6 +170,7 @@ class Explainer {
   Status PrepareIndex();
   void DescribeBlob();
   Status FindChains();
+  void NoteKeptWithoutChain();
 
   storage::Registry registry_;
   const Digest& digest_;
@@ -148,6 +178,7 @@ class Explainer {
   GcProgress* progress_;
   WhyReport* report_;
   std::unique_ptr<index::RefIndex> index_;
+  bool marked_by_mark_ = false;  // a fresh mark reached the digest
 };
 
 Status Explainer::Run() {
@@ -155,7 +186,9 @@ Status Explainer::Run() {
   if (s.ok()) s = PrepareIndex();
   if (!s.ok()) return s;
   DescribeBlob();
-  return FindChains();
+  s = FindChains();
+  if (s.ok()) NoteKeptWithoutChain();
+  return s;
 }
 
 Status Explainer::PrepareIndex() {
@@ -175,7 +208,20 @@ Status Explainer::PrepareIndex() {
         fatal.message() + ": could not be read; chains through it are "
                           "unknown, and gc would delete nothing");
   }
+  marked_by_mark_ = mark.marked.Contains(digest_);
   return s;
+}
+
+// The index holds each repository's revisions; a blob the mark reached
+// only through manifests without a revision of their own (an index's
+// child read from its blob, a digest a fallback parse found) has no chain
+// there, but gc keeps it all the same, and `why` must not say otherwise.
+void Explainer::NoteKeptWithoutChain() {
+  if (!marked_by_mark_ || !report_->chains.empty()) return;
+  report_->warnings.push_back(
+      "gc keeps it: the mark reaches it through manifests that have no "
+      "revision link of their own (an index's child, or a digest found in a "
+      "manifest that did not parse), which no chain here can show");
 }
 
 void Explainer::DescribeBlob() {

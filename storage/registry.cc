@@ -14,7 +14,8 @@ constexpr uint64_t kMaxLinkBytes = 4096;
 // is ignored. Only files: "build.tmp" is a valid tag and "app.tmp" a valid
 // repository name, and skipping such a directory would lose what it holds.
 bool IsTemporaryFile(std::string_view name, EntryType type) {
-  return type != EntryType::kDirectory && name.ends_with(".tmp");
+  return type != EntryType::kDirectory && type != EntryType::kSymlink &&
+         name.ends_with(".tmp");
 }
 
 bool IsTemporaryFile(const DirEntry& entry) {
@@ -24,6 +25,15 @@ bool IsTemporaryFile(const DirEntry& entry) {
 StoreProblem Unexpected(const Registry& registry, const std::string& path,
                         const char* detail) {
   return StoreProblem{registry.Describe(path), detail};
+}
+
+// A symbolic link in place of a directory that holds revision or tag links.
+StoreProblem LinkHidingLinks(const Registry& registry, const std::string& path,
+                             const char* what) {
+  return StoreProblem{registry.Describe(path),
+                      std::string("symbolic link in place of ") + what +
+                          ": not followed",
+                      /*hides_links=*/true};
 }
 
 // Lists `path`; a missing directory is an empty one.
@@ -161,9 +171,8 @@ Status Registry::ListRepositoryDirectory(const std::string& relative,
     } else if (entry.type == EntryType::kDirectory) {
       dir->children.push_back(entry.name);
     } else if (entry.type == EntryType::kSymlink) {
-      problems->push_back(Unexpected(*this, layout::Join(path, entry.name),
-                                     "symbolic link in repositories/: not "
-                                     "followed"));
+      problems->push_back(LinkHidingLinks(*this, layout::Join(path, entry.name),
+                                          "a directory of repositories/"));
     }
   }
   if (memo != nullptr && described.ok() && problems->size() == problems_before) {
@@ -220,6 +229,11 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
   if (!s.ok()) return s;
   for (const DirEntry& algorithm : algorithms) {
     std::string dir = layout::RevisionAlgorithmDir(name, algorithm.name);
+    if (algorithm.type == EntryType::kSymlink) {
+      info->problems.push_back(
+          LinkHidingLinks(*this, dir, "a revisions/<algorithm> directory"));
+      continue;
+    }
     if (algorithm.type != EntryType::kDirectory ||
         !Digest::IsAlgorithmName(algorithm.name)) {
       info->problems.push_back(Unexpected(
@@ -237,6 +251,11 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
     std::vector<std::string> names;  // "<hex>/link"
     for (const DirEntry& revision : revisions) {
       if (IsTemporaryFile(revision)) continue;
+      if (revision.type == EntryType::kSymlink) {
+        info->problems.push_back(LinkHidingLinks(
+            *this, layout::Join(dir, revision.name), "a revision directory"));
+        continue;
+      }
       if (revision.type != EntryType::kDirectory) {
         info->problems.push_back(Unexpected(
             *this, layout::Join(dir, revision.name),
@@ -276,6 +295,11 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info,
   std::vector<std::string> link_names;  // "<tag>/current/link"
   for (const DirEntry& tag : tags) {
     if (IsTemporaryFile(tag)) continue;
+    if (tag.type == EntryType::kSymlink) {
+      info->problems.push_back(LinkHidingLinks(
+          *this, layout::TagDir(name, tag.name), "a tag directory"));
+      continue;
+    }
     if (tag.type != EntryType::kDirectory) {
       info->problems.push_back(
           Unexpected(*this, layout::TagDir(name, tag.name),
@@ -503,15 +527,20 @@ Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {
   FileInfo file;
   Status s = store_->Stat(layout::BlobDataPath(digest), &file);
   if (s.ok() && file.type == EntryType::kFile) {
-    *info = BlobInfo{true, file.size, file.mtime_ns};
+    *info = BlobInfo{true, false, file.size, file.mtime_ns};
     return s;
   }
   if (s.ok() || s.IsNotFound()) {
     // No data file (or not a file): describe the directory, if any.
+    bool odd_data = s.ok();
     s = store_->Stat(layout::BlobDir(digest), &file);
-    if (s.ok()) *info = BlobInfo{false, 0, file.mtime_ns};
+    if (s.ok()) *info = BlobInfo{false, odd_data, 0, file.mtime_ns};
   }
   return s;
+}
+
+std::string Registry::DescribeBlobData(const Digest& digest) const {
+  return store_->Describe(layout::BlobDataPath(digest));
 }
 
 void Registry::StatBlobs(const BlobPrefix& prefix,
@@ -530,7 +559,7 @@ void Registry::StatBlobs(const BlobPrefix& prefix,
   for (size_t i = 0; i < digests.size(); ++i) {
     Status& s = (*statuses)[i];
     if (s.ok() && files[i].type == EntryType::kFile) {
-      (*infos)[i] = BlobInfo{true, files[i].size, files[i].mtime_ns};
+      (*infos)[i] = BlobInfo{true, false, files[i].size, files[i].mtime_ns};
     } else if (s.ok() || s.IsNotFound()) {
       s = StatBlob(digests[i], &(*infos)[i]);  // rare: no data file
     }

@@ -4,7 +4,9 @@
 //
 // Listing is tolerant: content it does not understand (a symbolic link, a
 // file where a directory belongs, a directory name that is not a digest) is
-// reported in `problems` and skipped, never followed or deleted. An error
+// reported in `problems` and skipped, never followed or deleted; a symbolic
+// link that could lead to links is flagged (StoreProblem::hides_links) so
+// that callers can refuse to delete. An error
 // that could hide a link (a directory that exists but cannot be listed) is
 // returned as a non-OK Status: callers must then not delete anything.
 //
@@ -28,6 +30,11 @@ namespace regsweep::storage {
 struct StoreProblem {
   std::string path;    // as Store::Describe gives it
   std::string detail;  // what is wrong
+  // A symbolic link where the layout has a directory that holds revision
+  // or tag links (a repository, revisions/<alg>, a revision, a tag). It is
+  // not followed; the registry would follow it, so what it points at may
+  // hold links the scan did not see.
+  bool hides_links = false;
 };
 
 // One link file as found on disk.
@@ -89,7 +96,11 @@ struct BlobPrefix {
 };
 
 struct BlobInfo {
-  bool has_data = false;  // blobs/.../<hex>/data exists
+  bool has_data = false;  // blobs/.../<hex>/data exists as a regular file
+  // data exists but is no regular file (a symbolic link, a directory): not
+  // a blob regsweep can read or delete, though the registry may follow a
+  // link to serve it.
+  bool odd_data = false;
   uint64_t size = 0;      // size of data
   int64_t mtime_ns = 0;   // modification time of data (or of the directory)
 };
@@ -208,6 +219,8 @@ class Registry {
 
   // NotFound when the blob has no directory at all.
   Status StatBlob(const Digest& digest, BlobInfo* info) const;
+  // The blob's data file as the store describes it, for messages.
+  std::string DescribeBlobData(const Digest& digest) const;
   // StatBlob for several blobs of one prefix directory at once.
   void StatBlobs(const BlobPrefix& prefix, const std::vector<Digest>& digests,
                  std::vector<BlobInfo>* infos,

@@ -606,3 +606,31 @@ def require_tools():
     missing = [t for t in (DOCKER_REGISTRY, SKOPEO) if shutil.which(t) is None]
     if missing:
         raise RuntimeError("missing tools: " + ", ".join(missing))
+
+
+def run_parts(name, description, argv, parts):
+    """The main() of a test made of independent parts, each called as
+    part(t, args, workdir): one failing part is reported and the next runs;
+    registries are stopped after each. Returns the exit status."""
+    args = parse_args(argv[1:], description)
+    install_signal_handlers()
+    t = TestRun(name)
+    try:
+        require_tools()
+        with TempDir(f"regsweep-{name}-", keep=args.keep) as wd:
+            for part in parts:
+                try:
+                    part(t, args, wd)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except Exception:
+                    t.crash(part.__name__)
+                finally:
+                    stop_all_registries()
+    except KeyboardInterrupt as e:
+        t.check(False, f"interrupted ({e})")
+    except Exception:
+        t.crash("setup")
+    finally:
+        stop_all_registries()
+    return t.finish()

@@ -22,8 +22,10 @@ Digest Sha256Of(const std::string& bytes) {
   return ::regsweep::Sha256Of(bytes);
 }
 
-TestStore::TestStore() {
-  std::string pattern = (fs::temp_directory_path() / "regsweep-test-XXXXXX").string();
+TestStore::TestStore() : TestStore(fs::temp_directory_path().string()) {}
+
+TestStore::TestStore(const std::string& parent) {
+  std::string pattern = (fs::path(parent) / "regsweep-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
   root_ = pattern;
   fs::create_directories(Path(layout::BlobsRoot()));

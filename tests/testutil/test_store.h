@@ -18,6 +18,9 @@ Digest Sha256Of(const std::string& bytes);
 class TestStore {
  public:
   TestStore();   // creates a fresh temporary root with docker/registry/v2
+  // The same, in `parent` (a test of a hundred thousand files puts its
+  // store on tmpfs: ext4 spends most of such a test allocating inodes).
+  explicit TestStore(const std::string& parent);
   ~TestStore();  // removes it
 
   const std::string& root() const { return root_; }

@@ -22,10 +22,13 @@ std::string HumanBytes(uint64_t bytes) {
 }
 
 void PrintSummary(const std::string& store, const gc::GcReport& r) {
-  bool dry = r.options.dry_run || !r.fatal.empty();
+  bool refused = !r.fatal.empty();
+  bool dry = r.options.dry_run || refused;
   std::printf("regsweep gc %s (%s%s)\n", store.c_str(),
               r.options.delete_untagged ? "delete-untagged" : "default mode",
-              dry ? ", dry run" : "");
+              r.options.dry_run ? ", dry run"
+              : refused         ? ", real run, sweep refused"
+                                : "");
   std::printf("  repositories        %llu",
               static_cast<unsigned long long>(r.repositories));
   if (r.pass == "incremental") {
@@ -39,12 +42,22 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
               static_cast<unsigned long long>(r.manifests_read));
   std::printf("  blobs marked        %llu\n",
               static_cast<unsigned long long>(r.blobs_marked));
-  std::printf("  blobs eligible      %zu (%s)\n", r.sweep.blobs_eligible.size(),
-              HumanBytes(r.sweep.bytes_eligible).c_str());
-  std::printf("  manifests eligible  %zu\n", r.manifests_eligible.size());
+  if (refused) {
+    std::printf("  eligible            none: the sweep was refused\n");
+  } else {
+    std::printf("  blobs eligible      %zu (%s)\n",
+                r.sweep.blobs_eligible.size(),
+                HumanBytes(r.sweep.bytes_eligible).c_str());
+    std::printf("  manifests eligible  %zu\n", r.manifests_eligible.size());
+  }
   if (r.sweep.blobs_kept_by_grace > 0) {
     std::printf("  kept by grace       %llu blobs changed recently\n",
                 static_cast<unsigned long long>(r.sweep.blobs_kept_by_grace));
+  }
+  if (r.sweep.blobs_kept_odd > 0) {
+    std::printf("  kept, odd data      %llu blobs whose data is no regular "
+                "file (see the problems)\n",
+                static_cast<unsigned long long>(r.sweep.blobs_kept_odd));
   }
   if (!dry) {
     std::printf("  deleted             %llu blobs (%s), %llu manifests, %llu "
@@ -54,7 +67,8 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
                 static_cast<unsigned long long>(r.sweep.manifests_deleted),
                 static_cast<unsigned long long>(r.sweep.layer_links_deleted));
   }
-  std::printf("  problems            %zu\n", r.problems.size());
+  std::printf("  problems            %zu%s\n", r.problems.size() + r.fatal.size(),
+              refused ? " (the sweep was refused by the fatal ones)" : "");
   std::printf("  time               ");
   for (const auto& [name, seconds] : r.phases) {
     // The delete_* steps are in the JSON report; the summary stays short.
