@@ -66,6 +66,17 @@ bool OpensJsonObject(std::string_view bytes) {
 // kept: they would cost more memory than listing the blobs saves time.
 constexpr uint64_t kMaxLinkedByReread = 250000;
 
+// A status's message without the path it starts with: a problem names its
+// path already, and a warning should not print it twice.
+std::string Reason(const Status& status, const std::string& path) {
+  const std::string& message = status.message();
+  if (message.size() > path.size() + 2 && message.starts_with(path) &&
+      message.compare(path.size(), 2, ": ") == 0) {
+    return message.substr(path.size() + 2);
+  }
+  return message;
+}
+
 Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
                     std::string digest, std::string detail) {
   return Problem{kind, std::move(path), std::move(repository),
@@ -317,7 +328,7 @@ void RepositoryMarker::AddRevisions() {
           link.status.IsCorruption() ? ProblemKind::kMalformedLink
                                      : ProblemKind::kUnreadableLink,
           link.path, repo, link.named.str(),
-          link.status.message() +
+          Reason(link.status, link.path) +
               "; its directory name is used instead. Rewrite the file with "
               "the digest of its directory name."));
     } else {
@@ -396,7 +407,7 @@ void RepositoryMarker::AddTagRoots(std::vector<size_t>* roots) {
     // whole history.
     std::vector<Digest> history;
     Status s = registry_.ListTagHistory(info_.name, tag.name, &history);
-    std::string what = tag.current.status.message();
+    std::string what = Reason(tag.current.status, tag.current.path);
     if (!s.ok() || history.empty()) {
       keep_everything = true;
       what += "; its history is empty or unreadable, so every manifest of "

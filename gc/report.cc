@@ -95,6 +95,12 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
   }
   w.Key("fatal_errors");
   WriteStrings(&w, r.fatal);
+  w.Key("denied");  // the sweep could not delete as this user: nothing tried
+  if (r.sweep.denied.ok()) {
+    w.Null();
+  } else {
+    w.String(r.sweep.denied.message());
+  }
   w.Key("warnings");
   WriteStrings(&w, r.warnings);
   w.Key("errors");

@@ -65,18 +65,26 @@ bool Known(const TagEntry& tag) {
   return tag.link.ok() && tag.digest.valid() && tag.pushed_ns > 0;
 }
 
-// The push time of the N-th most recently pushed known tag; tags pushed at
-// or after it are among the last N. nullopt: fewer than N tags, keep all.
-std::optional<int64_t> KeepLastThreshold(const std::vector<TagEntry>& tags,
-                                         int64_t n) {
-  std::vector<int64_t> times;
-  for (const TagEntry& tag : tags) {
-    if (Known(tag)) times.push_back(tag.pushed_ns);
+// Which of `tags` are the N most recently pushed known ones: exactly N,
+// also when push times tie (the tag names then decide, the greatest
+// first, as later versions usually sort later). All of them when there are
+// no more than N.
+std::vector<bool> LastPushed(const std::vector<TagEntry>& tags, int64_t n) {
+  std::vector<size_t> known;
+  for (size_t i = 0; i < tags.size(); ++i) {
+    if (Known(tags[i])) known.push_back(i);
   }
-  if (static_cast<int64_t>(times.size()) <= n) return std::nullopt;
-  std::nth_element(times.begin(), times.begin() + (n - 1), times.end(),
-                   std::greater<int64_t>());
-  return times[static_cast<size_t>(n - 1)];
+  std::sort(known.begin(), known.end(), [&](size_t a, size_t b) {
+    if (tags[a].pushed_ns != tags[b].pushed_ns) {
+      return tags[a].pushed_ns > tags[b].pushed_ns;
+    }
+    return tags[a].tag > tags[b].tag;
+  });
+  std::vector<bool> last(tags.size(), false);
+  for (size_t k = 0; k < known.size() && static_cast<int64_t>(k) < n; ++k) {
+    last[known[k]] = true;
+  }
+  return last;
 }
 
 }  // namespace
@@ -139,6 +147,18 @@ bool RetentionPolicy::Covers(std::string_view repository) const {
   });
 }
 
+std::vector<std::string> RetentionPolicy::RulesCoveringNone(
+    const std::vector<std::string>& repositories) const {
+  std::vector<std::string> origins;
+  for (const CompiledRule& r : rules_) {
+    bool covers = std::any_of(
+        repositories.begin(), repositories.end(),
+        [&](const std::string& name) { return CoversRepository(r.rule, name); });
+    if (!covers) origins.push_back(r.rule.origin);
+  }
+  return origins;
+}
+
 std::vector<TagDecision> RetentionPolicy::Evaluate(
     std::string_view repository, const std::vector<TagEntry>& tags,
     int64_t now_ns) const {
@@ -152,11 +172,11 @@ std::vector<TagDecision> RetentionPolicy::Evaluate(
     removed_by += (i ? "; " : "") + covering[i]->rule.origin;
   }
   removed_by += ")";
-  std::vector<std::optional<int64_t>> thresholds;
+  std::vector<std::vector<bool>> last_pushed;  // per covering rule
   for (const CompiledRule* r : covering) {
-    thresholds.push_back(r->rule.keep_last
-                             ? KeepLastThreshold(tags, *r->rule.keep_last)
-                             : std::nullopt);
+    last_pushed.push_back(r->rule.keep_last
+                              ? LastPushed(tags, *r->rule.keep_last)
+                              : std::vector<bool>(tags.size(), false));
   }
 
   for (size_t t = 0; t < tags.size(); ++t) {
@@ -173,7 +193,7 @@ std::vector<TagDecision> RetentionPolicy::Evaluate(
     for (size_t k = 0; k < covering.size() && d.reason.empty(); ++k) {
       const RetentionRule& rule = covering[k]->rule;
       const std::string from = " (" + rule.origin + ")";
-      if (rule.keep_last && (!thresholds[k] || tag.pushed_ns >= *thresholds[k])) {
+      if (rule.keep_last && last_pushed[k][t]) {
         d.reason = "kept: one of the " + std::to_string(*rule.keep_last) +
                    " most recently pushed" + from;
       } else if (std::any_of(covering[k]->keep_tags.begin(),

@@ -68,6 +68,11 @@ class RetentionPolicy {
   // True when some rule covers `repository`.
   bool Covers(std::string_view repository) const;
 
+  // The origins of the rules that cover none of `repositories`: a glob
+  // with a typo removes nothing, and must not go unnoticed.
+  std::vector<std::string> RulesCoveringNone(
+      const std::vector<std::string>& repositories) const;
+
   // One decision per entry of `tags` (same order). Every entry must belong
   // to `repository`. `now_ns` is the time older_than is measured from.
   std::vector<TagDecision> Evaluate(std::string_view repository,

@@ -98,6 +98,7 @@ class Sweeper {
   void ListBlobs(BlobListing* listing);
   void ChooseEligible(BlobListing* listing);
   void KeepOddBlob(const Digest& digest);
+  Status CheckPermissions() const;
   void DeleteManifests();
   void DeleteBlobs(const BlobListing& listing);
   void DeleteLayerLinks(const BlobListing& listing);
@@ -135,6 +136,8 @@ void Sweeper::Run() {
   ChooseEligible(&listing);
   result_->plan_seconds = SecondsSince(start);
   if (options_.dry_run) return;
+  result_->denied = CheckPermissions();
+  if (!result_->denied.ok()) return;
   start = std::chrono::steady_clock::now();
   DeleteManifests();
   result_->delete_manifests_seconds = SecondsSince(start);
@@ -285,6 +288,34 @@ void Sweeper::KeepOddBlob(const Digest& digest) {
       "no manifest references this blob, but its data is not a regular file "
       "(a symbolic link or a directory): kept. Replace it with the file, or "
       "remove the blob directory by hand if nothing needs it."});
+}
+
+// Checks the directories the first few deletions of each kind would
+// change. A sample, not all: a store whose permissions differ from one
+// directory to the next still fails deletion by deletion, with each error
+// reported, but the usual case (the wrong user, a read-only mount) gets
+// one message before anything is touched.
+Status Sweeper::CheckPermissions() const {
+  constexpr size_t kSample = 8;
+  const auto& manifests = mark_.manifests_to_delete;
+  for (size_t i = 0; i < manifests.size() && i < kSample; ++i) {
+    Status s = registry_.CheckCanRemoveRevision(manifests[i].repository,
+                                                manifests[i].digest);
+    if (!s.ok()) return s;
+  }
+  const auto& blobs = result_->blobs_eligible;
+  for (size_t i = 0; i < blobs.size() && i < kSample; ++i) {
+    Status s = registry_.CheckCanRemoveBlob(blobs[i].digest);
+    if (!s.ok()) return s;
+  }
+  size_t checked = 0;
+  for (const RepositoryLayers& repo : mark_.layer_links) {
+    if (repo.layers.empty()) continue;
+    Status s = registry_.CheckCanRemoveLayerLinks(repo.repository);
+    if (!s.ok()) return s;
+    if (++checked == kSample) break;
+  }
+  return Status::OK();
 }
 
 void Sweeper::DeleteManifests() {

@@ -9,6 +9,9 @@
 //      marked blobs only);
 //   3. the _layers links whose blob was deleted or does not exist.
 // A blob whose data changed within the grace period is never deleted.
+// Before step 1, a sample of each kind of deletion is checked against the
+// directories it changes: a process that may not write them deletes
+// nothing (SweepResult::denied) rather than failing one by one.
 #ifndef REGSWEEP_GC_SWEEP_H_
 #define REGSWEEP_GC_SWEEP_H_
 
@@ -50,6 +53,11 @@ struct SweepResult {
   std::vector<Problem> problems;
   // Deletions that failed. The run goes on with the next; a rerun retries.
   std::vector<Status> errors;
+  // Not OK: a sample of the deletions could not be made by this process
+  // (permissions, a read-only filesystem), so none was tried; the first
+  // directory found so, with the reason. A rerun as another user can help,
+  // a plain rerun cannot.
+  Status denied;
   double plan_seconds = 0;
   // The three deletion steps, in order, and their sum.
   double delete_manifests_seconds = 0;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "storage/layout.h"
 #include "storage/store.h"
 
 namespace regsweep::storage {
@@ -84,11 +85,23 @@ bool IsCleanPath(std::string_view path) {
   return true;
 }
 
+// A directory an operator may have made a symbolic link (to grow a store
+// onto another disk), opened once, through the link, when the store is
+// opened. Whatever lies below it is opened beneath this descriptor, and
+// never through any further link.
+struct LinkedDir {
+  std::string path;  // relative to the root
+  int fd;
+};
+
 class FileStore final : public Store {
  public:
-  FileStore(std::string root, int root_fd)
-      : root_(std::move(root)), root_fd_(root_fd) {}
-  ~FileStore() override { close(root_fd_); }
+  FileStore(std::string root, int root_fd, std::vector<LinkedDir> linked)
+      : root_(std::move(root)), root_fd_(root_fd), linked_(std::move(linked)) {}
+  ~FileStore() override {
+    close(root_fd_);
+    for (const LinkedDir& dir : linked_) close(dir.fd);
+  }
 
   Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
                        FileInfo* info = nullptr) override;
@@ -119,16 +132,25 @@ class FileStore final : public Store {
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
   Status RemoveDirectoryIfEmpty(const std::string& path) override;
+  Status CheckWritable(const std::string& path) override;
   std::string Describe(const std::string& path) const override {
     return path.empty() ? root_ : root_ + "/" + path;
   }
 
  private:
-  // Opens `path` beneath the root without following any symbolic link.
-  // Returns the descriptor, or -1 with errno set.
+  // Opens `path` beneath the root (or beneath the linked directory that
+  // holds it) without following any symbolic link. Returns the descriptor,
+  // or -1 with errno set.
   int OpenBeneath(const std::string& path, int flags) const {
-    return OpenBelow(root_fd_, path, flags);
+    std::string_view rest = path;
+    int base = BaseOf(path, &rest);
+    return OpenBelow(base, std::string(rest), flags);
   }
+  // The descriptor `path` is to be opened beneath: that of the deepest
+  // linked directory holding it (*rest: the path below it), else the root.
+  int BaseOf(std::string_view path, std::string_view* rest) const;
+  // The linked directory named exactly `path`, or null.
+  const LinkedDir* LinkedAt(std::string_view path) const;
   // The same, beneath an open directory of the store.
   static int OpenBelow(int base_fd, const std::string& relative, int flags);
   // Reads the open regular file `fd` (named `path` in messages).
@@ -145,7 +167,31 @@ class FileStore final : public Store {
 
   const std::string root_;
   const int root_fd_;
+  const std::vector<LinkedDir> linked_;  // deepest first
 };
+
+int FileStore::BaseOf(std::string_view path, std::string_view* rest) const {
+  for (const LinkedDir& dir : linked_) {
+    if (path == dir.path) {
+      *rest = std::string_view();
+      return dir.fd;
+    }
+    if (path.size() > dir.path.size() && path.starts_with(dir.path) &&
+        path[dir.path.size()] == '/') {
+      *rest = path.substr(dir.path.size() + 1);
+      return dir.fd;
+    }
+  }
+  *rest = path;
+  return root_fd_;
+}
+
+const LinkedDir* FileStore::LinkedAt(std::string_view path) const {
+  for (const LinkedDir& dir : linked_) {
+    if (path == dir.path) return &dir;
+  }
+  return nullptr;
+}
 
 int FileStore::OpenBelow(int base_fd, const std::string& relative, int flags) {
   struct open_how how;
@@ -340,9 +386,12 @@ Status FileStore::ReadFileRange(const std::string& path, uint64_t offset,
 }
 
 Status FileStore::Stat(const std::string& path, FileInfo* info) {
-  if (path.empty()) {
+  const LinkedDir* linked = LinkedAt(path);
+  if (path.empty() || linked != nullptr) {
     struct stat st;
-    if (fstat(root_fd_, &st) != 0) return ErrnoStatus(path, errno);
+    if (fstat(linked != nullptr ? linked->fd : root_fd_, &st) != 0) {
+      return ErrnoStatus(path, errno);
+    }
     *info = InfoFromStat(st);
     return Status::OK();
   }
@@ -544,9 +593,52 @@ Status FileStore::RemoveDirectoryIfEmpty(const std::string& path) {
   return ErrnoStatus(path, errno);
 }
 
+Status FileStore::CheckWritable(const std::string& path) {
+  if (!IsCleanPath(path)) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  ScopedFd fd(OpenBeneath(path, O_RDONLY | O_DIRECTORY));
+  if (fd.get() < 0) return ErrnoStatus(path, errno);
+  // The effective ids, as unlink and rmdir will use them.
+  if (faccessat(fd.get(), ".", W_OK | X_OK, AT_EACCESS) != 0) {
+    return ErrnoStatus(path, errno);
+  }
+  return Status::OK();
+}
+
+// Opens each of `dirs` (parents before children) that exists, following a
+// symbolic link at its last component, beneath what is already open.
+Status OpenLinkedDirs(const std::string& root, int root_fd,
+                      const std::vector<std::string>& dirs,
+                      std::vector<LinkedDir>* linked) {
+  for (const std::string& dir : dirs) {
+    int base = root_fd;
+    std::string_view rest = dir;
+    for (const LinkedDir& open_dir : *linked) {
+      if (dir.starts_with(open_dir.path + "/")) {
+        base = open_dir.fd;
+        rest = std::string_view(dir).substr(open_dir.path.size() + 1);
+      }
+    }
+    int fd = openat(base, std::string(rest).c_str(),
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;  // an empty store has none
+    if (fd < 0) {
+      return Status::IOError(root + "/" + dir,
+                             std::string("cannot open: ") + std::strerror(errno));
+    }
+    linked->push_back(LinkedDir{dir, fd});
+  }
+  // Deepest first, so that BaseOf finds the innermost.
+  std::reverse(linked->begin(), linked->end());
+  return Status::OK();
+}
+
 }  // namespace
 
-Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store) {
+Status OpenFileStore(const std::string& root,
+                     const std::vector<std::string>& linked_dirs,
+                     std::unique_ptr<Store>* store) {
   int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return Status::IOError(root, std::string("cannot open the store: ") +
@@ -554,8 +646,19 @@ Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store) {
   }
   std::string clean = root;
   while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
-  store->reset(new FileStore(clean, fd));
+  std::vector<LinkedDir> linked;
+  Status s = OpenLinkedDirs(clean, fd, linked_dirs, &linked);
+  if (!s.ok()) {
+    close(fd);
+    for (const LinkedDir& dir : linked) close(dir.fd);
+    return s;
+  }
+  store->reset(new FileStore(clean, fd, std::move(linked)));
   return Status::OK();
+}
+
+Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store) {
+  return OpenFileStore(root, layout::DirsOperatorsLink(), store);
 }
 
 }  // namespace regsweep::storage

@@ -29,6 +29,11 @@ std::string BlobDataPath(const Digest& digest) {
 }
 
 std::string RepositoriesRoot() { return Join(V2Root(), "repositories"); }
+
+std::vector<std::string> DirsOperatorsLink() {
+  return {"docker", "docker/registry", V2Root(), BlobsRoot(),
+          RepositoriesRoot()};
+}
 std::string RepositoryDir(std::string_view repository) {
   return Join(RepositoriesRoot(), repository);
 }

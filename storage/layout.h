@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "util/digest.h"
@@ -31,6 +32,10 @@ inline constexpr std::string_view kLinkFile = "link";
 inline constexpr std::string_view kDataFile = "data";
 
 std::string V2Root();            // docker/registry/v2
+// The directories an operator may make symbolic links (to another disk),
+// parents first: docker, docker/registry, V2Root(), BlobsRoot(),
+// RepositoriesRoot().
+std::vector<std::string> DirsOperatorsLink();
 std::string BlobsRoot();         // .../blobs
 std::string BlobAlgorithmDir(std::string_view algorithm);  // .../blobs/sha256
 std::string BlobPrefixDir(std::string_view algorithm,

@@ -572,6 +572,38 @@ Status Registry::ReadManifestBlob(const Digest& digest,
                           bytes, nullptr);
 }
 
+namespace {
+
+// OK when every one of `dirs` that exists may be written.
+Status CheckWritableDirs(Store* store, const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    Status s = store->CheckWritable(dir);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status Registry::CheckCanRemoveBlob(const Digest& digest) const {
+  BlobPrefix prefix = BlobPrefix::Of(digest);
+  return CheckWritableDirs(
+      store_, {layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+               layout::BlobDir(digest)});
+}
+
+Status Registry::CheckCanRemoveRevision(const std::string& repository,
+                                        const Digest& digest) const {
+  return CheckWritableDirs(
+      store_, {layout::RevisionAlgorithmDir(repository, digest.algorithm_name()),
+               layout::RevisionDir(repository, digest)});
+}
+
+Status Registry::CheckCanRemoveLayerLinks(const std::string& repository) const {
+  return CheckWritableDirs(store_,
+                           {layout::LayerAlgorithmDir(repository, "sha256")});
+}
+
 Status Registry::RemoveBlob(const Digest& digest) const {
   // The data file goes first: a blob directory without data is not a blob
   // to the registry, and a rerun removes the empty directory.

@@ -228,6 +228,14 @@ class Registry {
   // Reads a blob that should be a manifest (at most kMaxManifestBytes).
   Status ReadManifestBlob(const Digest& digest, std::string* bytes) const;
 
+  // Whether the deletions below could be made: OK, or the first directory
+  // a deletion of that kind would change that this process may not write
+  // (Store::CheckWritable), named with the system's reason.
+  Status CheckCanRemoveBlob(const Digest& digest) const;
+  Status CheckCanRemoveRevision(const std::string& repository,
+                                const Digest& digest) const;
+  Status CheckCanRemoveLayerLinks(const std::string& repository) const;
+
   // Deletions. Each is idempotent: deleting what is already gone is OK.
   Status RemoveBlob(const Digest& digest) const;
   // Removes several blobs of one prefix directory at once (digests must all

@@ -161,13 +161,32 @@ class Store {
   // does not exist; a non-empty directory is left alone and is OK too.
   virtual Status RemoveDirectoryIfEmpty(const std::string& path) = 0;
 
+  // Whether this process may add and remove entries of the directory
+  // `path`: OK, or IOError naming it with the system's reason (permission
+  // denied, a read-only filesystem); NotFound when it does not exist. A
+  // backend that cannot tell answers OK, and its deletions then report
+  // their own errors.
+  virtual Status CheckWritable(const std::string& path) {
+    (void)path;
+    return Status::OK();
+  }
+
   // A human-readable name for `path` (for a filesystem, the absolute path),
   // used in messages so an operator can find the file.
   virtual std::string Describe(const std::string& path) const = 0;
 };
 
 // Opens the filesystem store rooted at `root`. IOError naming `root` if it
-// is not a readable directory.
+// is not a readable directory. Each of `linked_dirs` (paths relative to the
+// root, parents first) that exists is opened once, now, following a
+// symbolic link in its place: an operator may move a store's parts to
+// another disk that way. Below them, as below the root, no symbolic link is
+// ever followed.
+Status OpenFileStore(const std::string& root,
+                     const std::vector<std::string>& linked_dirs,
+                     std::unique_ptr<Store>* store);
+// The same with the registry's: docker/, docker/registry/, its v2/, and
+// v2's blobs/ and repositories/ (storage/layout.h).
 Status OpenFileStore(const std::string& root, std::unique_ptr<Store>* store);
 
 // Forwards every call to another Store: subclass it and override a few
@@ -214,6 +233,9 @@ class StoreWrapper : public Store {
   }
   Status RemoveDirectoryIfEmpty(const std::string& path) override {
     return target_->RemoveDirectoryIfEmpty(path);
+  }
+  Status CheckWritable(const std::string& path) override {
+    return target_->CheckWritable(path);
   }
   std::string Describe(const std::string& path) const override {
     return target_->Describe(path);

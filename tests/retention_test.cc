@@ -140,14 +140,32 @@ TEST(RetentionPolicyTest, KeepLastKeepsTheMostRecentlyPushed) {
   EXPECT_THAT(Removed(*policy, {}), IsEmpty());
 }
 
-TEST(RetentionPolicyTest, KeepLastKeepsTiesAtTheBoundary) {
+// --keep-last N keeps exactly N: b and c were pushed at the same instant,
+// and the greater name (c, as later versions usually sort later) is the
+// second most recent.
+TEST(RetentionPolicyTest, KeepLastKeepsExactlyNWhenPushTimesTie) {
   RetentionRule rule = Rule({"app"});
   rule.keep_last = 2;
   auto policy = Policy({rule});
-  // b and c were pushed at the same instant: both are "the second".
   std::vector<TagEntry> tags = {Tag("a", 1), Tag("b", 2), Tag("c", 2),
                                 Tag("d", 3)};
-  EXPECT_THAT(Removed(*policy, tags), ElementsAre("d"));
+  EXPECT_THAT(Removed(*policy, tags), ElementsAre("b", "d"));
+  rule.keep_last = 1;
+  auto one = Policy({rule});
+  std::vector<TagEntry> tied = {Tag("v1", 2), Tag("v2", 2)};
+  EXPECT_THAT(Removed(*one, tied), ElementsAre("v1"));
+}
+
+TEST(RetentionPolicyTest, RulesCoveringNoRepositoryAreNamed) {
+  RetentionRule typo = Rule({"paymnets/**"});
+  typo.keep_last = 1;
+  typo.origin = "rule 2";
+  RetentionRule good = Rule({"app"});
+  good.keep_last = 1;
+  auto policy = Policy({good, typo});
+  EXPECT_THAT(policy->RulesCoveringNone({"app", "payments/api"}),
+              ElementsAre("rule 2"));
+  EXPECT_THAT(policy->RulesCoveringNone({"app", "paymnets/x"}), IsEmpty());
 }
 
 TEST(RetentionPolicyTest, KeepTagMatchesTheWholeTag) {

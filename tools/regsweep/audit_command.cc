@@ -174,9 +174,12 @@ int AuditCommand(const std::vector<std::string>& args) {
   auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
     return gc::RunAudit(store, flags.options, progress, &report);
   };
+  Status writable = CheckReportWritable(flags.json_path);
+  if (!writable.ok()) return FailToStart(writable);
   if (!RunOnStore(flags.store, !flags.quiet, pass)) return kExitUsage;
+  Status written;
   if (!flags.json_path.empty()) {
-    Status written = WriteText(flags.json_path, gc::AuditToJson(report) + "\n");
+    written = WriteText(flags.json_path, gc::AuditToJson(report) + "\n");
     if (!written.ok()) {
       std::fprintf(stderr, "regsweep: %s\n", written.ToString().c_str());
     }
@@ -184,7 +187,7 @@ int AuditCommand(const std::vector<std::string>& args) {
   if (flags.json_path != "-") {
     PrintGroups(flags.store, report, flags.all, flags.quiet);
   }
-  return report.findings.empty() ? kExitOk : kExitProblems;
+  return report.findings.empty() && written.ok() ? kExitOk : kExitProblems;
 }
 
 }  // namespace regsweep::cli

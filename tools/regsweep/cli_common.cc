@@ -1,9 +1,17 @@
 #include "tools/regsweep/cli_common.h"
 
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
+#include "storage/layout.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/registry_config.h"
 #include "util/duration.h"
@@ -58,11 +66,84 @@ int FailToStart(const Status& status) {
   return kExitUsage;
 }
 
+namespace {
+
+// What an operator who gave `root` probably meant, or "".
+std::string StoreHint(const std::string& root) {
+  std::string clean = root;
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  for (std::string_view inner : {"/docker/registry/v2", "/docker/registry",
+                                 "/docker"}) {
+    if (clean.ends_with(inner)) {
+      std::string parent = clean.substr(0, clean.size() - inner.size());
+      return " (give the storage root, the directory that contains docker/: " +
+             (parent.empty() ? std::string("/") : parent) + ")";
+    }
+  }
+  // host:5000/repo:tag, repo@sha256:...: an image reference, not a path.
+  struct stat st;
+  bool exists = stat(root.c_str(), &st) == 0;
+  if (!exists && (root.find('@') != std::string::npos ||
+                  root.find(':') != std::string::npos)) {
+    return " (this looks like an image reference; regsweep works on the "
+           "registry's storage directory, storage.filesystem.rootdirectory "
+           "in its config.yml, or takes --config)";
+  }
+  return "";
+}
+
+}  // namespace
+
 bool OpenStore(const std::string& root,
                std::unique_ptr<storage::Store>* store) {
   Status s = storage::OpenFileStore(root, store);
-  if (!s.ok()) FailToStart(s);
-  return s.ok();
+  if (s.ok()) {
+    storage::FileInfo info;
+    Status layout = (*store)->Stat(storage::layout::V2Root(), &info);
+    if (layout.ok() && info.type == storage::EntryType::kDirectory) return true;
+  }
+  std::string hint = StoreHint(root);
+  if (!s.ok()) {
+    std::fprintf(stderr, "regsweep: %s%s\n", s.message().c_str(), hint.c_str());
+    return false;
+  }
+  if (!hint.empty()) {
+    std::fprintf(stderr, "regsweep: %s: not a registry store%s\n",
+                 root.c_str(), hint.c_str());
+    return false;
+  }
+  return true;  // the command's own check says what is missing
+}
+
+Status CheckReportWritable(const std::string& path) {
+  if (path.empty() || path == "-") return Status::OK();
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  bool created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::IOError(path, std::string("cannot write the report: ") +
+                                     std::strerror(errno));
+  }
+  close(fd);
+  if (created) unlink(path.c_str());
+  return Status::OK();
+}
+
+std::string CurrentUser() {
+  uid_t uid = geteuid();
+  struct passwd* pw = getpwuid(uid);
+  std::string name = pw != nullptr ? pw->pw_name : "?";
+  return "'" + name + "' (uid " + std::to_string(uid) + ")";
+}
+
+int ReportDenied(const Status& denied) {
+  std::fprintf(stderr,
+               "regsweep: nothing was deleted: user %s may not delete in %s. "
+               "Run as the user that owns the store (the registry's, e.g. "
+               "sudo -u docker-registry regsweep ...), or fix that "
+               "directory's permissions.\n",
+               CurrentUser().c_str(), denied.message().c_str());
+  return kExitUsage;
 }
 
 bool RootFromConfig(const std::string& config, std::string* root) {
@@ -79,11 +160,19 @@ bool ParseGraceAndJobs(const std::string& grace, int jobs, int64_t* grace_ns) {
                  grace.c_str());
     return false;
   }
-  if (jobs < 0) {
-    std::fprintf(stderr, "regsweep: --jobs must be 0 or more\n");
+  std::string problem = JobsProblem(jobs);
+  if (!problem.empty()) {
+    std::fprintf(stderr, "regsweep: %s\n", problem.c_str());
     return false;
   }
   return true;
+}
+
+std::string JobsProblem(int jobs) {
+  if (jobs < 0 || jobs > kMaxJobs) {
+    return "--jobs must be from 0 (automatic) to " + std::to_string(kMaxJobs);
+  }
+  return "";
 }
 
 std::string GraceAndJobsProblem(const std::string& grace, int jobs,
@@ -91,8 +180,7 @@ std::string GraceAndJobsProblem(const std::string& grace, int jobs,
   if (!ParseDuration(grace, grace_ns)) {
     return "--grace '" + grace + "' is not a duration";
   }
-  if (jobs < 0) return "--jobs must be 0 or more";
-  return "";
+  return JobsProblem(jobs);
 }
 
 Status WriteText(const std::string& path, const std::string& text) {
@@ -103,7 +191,10 @@ Status WriteText(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) return Status::IOError(path, "cannot write the JSON report");
+  if (!out) {
+    return Status::IOError(path, std::string("cannot write the report: ") +
+                                     std::strerror(errno));
+  }
   return Status::OK();
 }
 

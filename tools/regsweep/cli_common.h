@@ -74,6 +74,25 @@ bool RunOnStore(const std::string& root, bool show_progress, Pass pass) {
 // FailToStart, when it cannot.
 bool RootFromConfig(const std::string& config, std::string* root);
 
+// The most worker threads --jobs takes: far past what I/O in flight needs
+// (each thread holds a stack and buffers).
+constexpr int kMaxJobs = 1024;
+// The problem with --jobs, or "" when it is from 0 to kMaxJobs.
+std::string JobsProblem(int jobs);
+
+// Whether a report can be written to `path` ("-", stdout, always can), as
+// checked before a run deletes anything: the file is opened for writing
+// (and removed again when this made it). IOError naming it and why.
+Status CheckReportWritable(const std::string& path);
+
+// The effective user, "'name' (uid N)", for messages.
+std::string CurrentUser();
+
+// Prints that the sweep deleted nothing because this user may not delete
+// in the directory `denied` names (gc::SweepResult::denied); returns
+// kExitUsage.
+int ReportDenied(const Status& denied);
+
 // Checks --grace (into *grace_ns) and --jobs as gc and the tag removals
 // take them. False, with the message on stderr, when one is malformed.
 bool ParseGraceAndJobs(const std::string& grace, int jobs, int64_t* grace_ns);

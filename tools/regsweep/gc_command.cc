@@ -66,17 +66,24 @@ enum class Style { kHuman, kDistribution };
 int Run(const std::string& root, const RunFlags& flags, Style style) {
   gc::GcOptions options;
   if (!MakeOptions(flags, &options)) return kExitUsage;
+  // What the run was asked to write is checked before anything is deleted:
+  // a cron job must not lose its report after the deletions.
+  Status writable = CheckReportWritable(flags.json_path);
+  if (!writable.ok()) return FailToStart(writable);
   gc::GcReport report;
   auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
     return gc::RunGc(store, options, progress, &report);
   };
   if (!RunOnStore(root, !flags.quiet, pass)) return kExitUsage;
+  bool report_failed = false;
   if (!flags.json_path.empty()) {
     Status written = WriteJsonReport(flags.json_path, report);
     if (!written.ok()) {
       std::fprintf(stderr, "regsweep: %s\n", written.ToString().c_str());
+      report_failed = true;
     }
   }
+  if (!report.sweep.denied.ok()) return ReportDenied(report.sweep.denied);
   PrintProblems(report, flags.quiet ? 0 : kProblemsShown);
   bool to_stdout = flags.json_path != "-";
   if (!flags.quiet && to_stdout) {
@@ -87,7 +94,10 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
     }
   }
   if (!report.fatal.empty()) return kExitRefused;
-  if (!report.problems.empty() || !report.sweep.errors.empty()) return kExitProblems;
+  if (report_failed || !report.problems.empty() ||
+      !report.sweep.errors.empty()) {
+    return kExitProblems;
+  }
   return kExitOk;
 }
 

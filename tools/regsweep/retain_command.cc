@@ -86,6 +86,13 @@ bool Select(const storage::Registry& registry, const gc::RetentionPolicy& policy
   for (const std::string& name : all) {
     if (policy.Covers(name)) covered.push_back(name);
   }
+  for (const std::string& origin : policy.RulesCoveringNone(all)) {
+    std::string error = "retention rule (" + origin +
+                        ") matches no repository, so it removes nothing; "
+                        "check its --repo globs";
+    std::fprintf(stderr, "warning: %s\n", error.c_str());
+    selection->errors.push_back(std::move(error));
+  }
   gc::TagCatalog catalog;
   if (!covered.empty()) {
     s = gc::ListTagCatalog(registry, covered, gc::CatalogOptions(), &catalog);

@@ -166,6 +166,7 @@ int CollectAfter(const std::string& root, storage::Store* store,
   if (!s.ok()) return FailToStart(s);
   PrintProblems(*report, flags.quiet ? 0 : kProblemsShown);
   if (print) PrintSummary(root, *report);
+  if (!report->sweep.denied.ok()) return ReportDenied(report->sweep.denied);
   if (!report->fatal.empty()) return kExitRefused;
   if (!report->problems.empty() || !report->sweep.errors.empty()) {
     return kExitProblems;
@@ -244,6 +245,9 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
   // they move to stderr so that stdout stays one JSON document.
   const bool json_to_stdout = flags.json_path == "-";
   FILE* log = json_to_stdout ? stderr : stdout;
+  // The report must be writable before the first tag goes.
+  Status writable = CheckReportWritable(flags.json_path);
+  if (!writable.ok()) return FailToStart(writable);
   storage::Registry registry(store);
   std::vector<gc::TagEntry> removed;
   std::vector<std::string> errors = selection.errors;

@@ -127,14 +127,16 @@ int WhyCommand(const std::vector<std::string>& args) {
   auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
     return gc::ExplainDigest(store, digest, flags.options, progress, &report);
   };
+  Status writable = CheckReportWritable(flags.json_path);
+  if (!writable.ok()) return FailToStart(writable);
   if (!RunOnStore(flags.store, true, pass)) return kExitUsage;
-  if (!flags.json_path.empty() &&
-      !WriteText(flags.json_path, gc::WhyToJson(report) + "\n").ok()) {
-    std::fprintf(stderr, "regsweep: cannot write %s\n",
-                 flags.json_path.c_str());
+  Status written;
+  if (!flags.json_path.empty()) {
+    written = WriteText(flags.json_path, gc::WhyToJson(report) + "\n");
+    if (!written.ok()) std::fprintf(stderr, "regsweep: %s\n", written.message().c_str());
   }
   if (flags.json_path != "-") PrintAnswer(report);
-  return report.kept() ? kExitOk : kExitProblems;
+  return report.kept() && written.ok() ? kExitOk : kExitProblems;
 }
 
 }  // namespace regsweep::cli

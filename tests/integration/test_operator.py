@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""What an operator replacing `registry garbage-collect` trips over: a run
+refuses before it deletes anything when it cannot write what it was asked to
+write or may not delete, says so once, and a store grown onto another disk
+through symbolic links is collected.
+
+Run by ctest as: python3 test_operator.py --regsweep PATH --gen-store PATH
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from registry_harness import TestRun  # noqa: E402
+from test_cli import V2, MiniStore  # noqa: E402
+
+UNWRITABLE = "/proc/regsweep-report.json"  # no one may create files there
+
+
+def run(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def fresh_store(wd, name):
+    """A store with a tagged-less image and one orphan blob."""
+    store = MiniStore(os.path.join(wd, name))
+    store.image("app", "layer")
+    orphan = store.blob("orphan")
+    return store, orphan
+
+
+def count_blobs(store):
+    n = 0
+    for _, _, files in os.walk(os.path.join(store.root, V2, "blobs")):
+        n += files.count("data")
+    return n
+
+
+def unwritable_report(t, rs, wd):
+    """Every command that writes a report checks it first."""
+    store, _ = fresh_store(wd, "report")
+    before = count_blobs(store)
+    for args in (["gc", store.root], ["gc", store.root, "-m"],
+                 ["du", store.root], ["audit", store.root]):
+        p = run([rs] + args + ["--grace", "0", "--json", UNWRITABLE]
+                if args[0] == "gc" else [rs] + args + ["--json", UNWRITABLE])
+        t.check(p.returncode == 2 and UNWRITABLE in p.stderr,
+                f"{' '.join(args[:1] + args[2:])} --json UNWRITABLE: exit 2 "
+                f"naming the file", f"exit {p.returncode}: {p.stderr[-500:]}")
+    t.check(count_blobs(store) == before,
+            "nothing was deleted by the refused runs")
+    tag = f"{V2}/repositories/app/_manifests/tags/v1/current/link"
+    m, _ = store.image("tagged", "tagged layer")
+    store.write(tag.replace("/app/", "/tagged/"), m)
+    p = run([rs, "tag", "rm", store.root, "tagged:v1", "--json", UNWRITABLE])
+    t.check(p.returncode == 2 and os.path.exists(
+        os.path.join(store.root, tag.replace("/app/", "/tagged/"))),
+        "tag rm --json UNWRITABLE: exit 2, the tag is still there",
+        f"exit {p.returncode}: {p.stderr[-500:]}")
+
+
+def bounds_and_hints(t, rs, wd):
+    store, _ = fresh_store(wd, "hints")
+    for jobs in ("10000000", "1000000000", "-1"):
+        p = run([rs, "gc", store.root, "--dry-run", "--jobs", jobs])
+        t.check(p.returncode == 2 and "1024" in p.stderr,
+                f"--jobs {jobs}: a usage error naming the bound",
+                f"exit {p.returncode}: {p.stderr[-300:]}")
+    p = run([rs, "gc", os.path.join(store.root, V2), "--dry-run"])
+    t.check(p.returncode == 2 and f"give the storage root" in p.stderr
+            and store.root in p.stderr,
+            "gc STORE/docker/registry/v2: the hint names the storage root",
+            p.stderr[-300:])
+    p = run([rs, "gc", "localhost:5000/app:latest", "--dry-run"])
+    t.check(p.returncode == 2 and "image reference" in p.stderr,
+            "gc HOST:PORT/REPO:TAG: the hint says it wants a directory",
+            p.stderr[-300:])
+
+
+def wrong_user(t, rs, wd):
+    """A real run as a user who may read but not delete."""
+    store, orphan = fresh_store(wd, "user")
+    for path, dirs, _ in os.walk(wd):
+        os.chmod(path, 0o755)
+    before = count_blobs(store)
+    p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             rs, "gc", store.root, "--grace", "0"])
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    t.check(p.returncode == 2, "wrong user: exit 2",
+            f"exit {p.returncode}: {p.stderr[-800:]}")
+    t.check(len(lines) == 1 and "uid 65534" in lines[0]
+            and store.root in lines[0],
+            "wrong user: one message naming the user and the directory",
+            p.stderr[-800:])
+    t.check(count_blobs(store) == before, "wrong user: nothing was deleted")
+
+
+def linked_parts(t, rs, wd):
+    """blobs/ and repositories/ moved to another disk, symbolic links left."""
+    for part in ("blobs", "repositories"):
+        store, orphan = fresh_store(wd, "linked-" + part)
+        disk = os.path.join(wd, "disk-" + part)
+        os.makedirs(disk)
+        moved = os.path.join(disk, part)
+        shutil.move(os.path.join(store.root, V2, part), moved)
+        os.symlink(moved, os.path.join(store.root, V2, part))
+        p = run([rs, "gc", store.root, "--grace", "0"])
+        t.check(p.returncode == 0, f"{part}/ a symbolic link: gc exits 0",
+                f"exit {p.returncode}: {p.stderr[-800:]}")
+        t.check(not os.path.exists(os.path.join(
+            store.root, V2, "blobs", "sha256", orphan[7:9], orphan[7:])),
+            f"{part}/ a symbolic link: the orphan is collected")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--regsweep", required=True)
+    ap.add_argument("--gen-store")
+    args = ap.parse_args()
+    t = TestRun("operator")
+    wd = tempfile.mkdtemp(prefix="regsweep-operator-")
+    try:
+        for part in (unwritable_report, bounds_and_hints, wrong_user,
+                     linked_parts):
+            try:
+                part(t, args.regsweep, wd)
+            except Exception:
+                t.crash(part.__name__)
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
+    return t.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
