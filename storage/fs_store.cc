@@ -392,6 +392,8 @@ Status FileStore::Stat(const std::string& path, FileInfo* info) {
     if (fstat(linked != nullptr ? linked->fd : root_fd_, &st) != 0) {
       return ErrnoStatus(path, errno);
     }
+    // Removed since the store was opened: the descriptor outlives it.
+    if (st.st_nlink == 0) return ErrnoStatus(path, ENOENT);
     *info = InfoFromStat(st);
     return Status::OK();
   }
