@@ -1,6 +1,7 @@
 #include "gc/collector.h"
 
 #include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -20,10 +21,53 @@
 namespace regsweep::gc {
 namespace {
 
+// Before a sweep that deletes manifests: which tag histories name each one
+// (ManifestEligible::tag_history), one listing per tag of each repository
+// with a manifest to delete, repositories in parallel. The report's
+// manifests are the mark's, in the same order (per repository, together).
+// A history that cannot be listed names nothing: the sweep deletes the
+// entries all the same, this only says which there were.
+void RecordTagHistory(const storage::Registry& registry,
+                      const MarkResult& mark, GcReport* report) {
+  auto& eligible = report->manifests_eligible;
+  std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) per repository
+  for (size_t i = 0; i < eligible.size();) {
+    size_t end = i + 1;
+    while (end < eligible.size() &&
+           eligible[end].repository == eligible[i].repository) {
+      ++end;
+    }
+    groups.emplace_back(i, end);
+    i = end;
+  }
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
+    auto [begin, end] = groups[g];
+    std::vector<std::pair<Digest, size_t>> digests;  // sorted, to look up
+    for (size_t i = begin; i < end; ++i) digests.emplace_back(eligible[i].digest, i);
+    std::sort(digests.begin(), digests.end());
+    const std::string& repository = eligible[begin].repository;
+    std::vector<Digest> history;
+    for (const std::string& tag : *mark.manifests_to_delete[begin].tags) {
+      if (!registry.ListTagHistory(repository, tag, &history).ok()) continue;
+      for (const Digest& d : history) {
+        auto it = std::lower_bound(
+            digests.begin(), digests.end(), d,
+            [](const std::pair<Digest, size_t>& a, const Digest& b) {
+              return a.first < b;
+            });
+        if (it != digests.end() && it->first == d) {
+          eligible[it->second].tag_history.push_back(tag);
+        }
+      }
+    }
+  });
+}
+
 // A sweep that deletes nothing never reads the mark's manifests to delete:
 // they are moved into the report, not copied (30 MB at a million blobs
 // with -m).
-void FillFromMark(MarkResult* mark, bool sweep_deletes, GcReport* report) {
+void FillFromMark(const storage::Registry& registry, MarkResult* mark,
+                  bool sweep_deletes, GcReport* report) {
   report->repositories = mark->repositories;
   report->repositories_reread = mark->repositories_reread;
   report->manifests_read = mark->manifests_read;
@@ -31,12 +75,14 @@ void FillFromMark(MarkResult* mark, bool sweep_deletes, GcReport* report) {
   report->manifests_eligible.reserve(mark->manifests_to_delete.size());
   for (ManifestToDelete& m : mark->manifests_to_delete) {
     if (sweep_deletes) {
-      report->manifests_eligible.push_back(ManifestEligible{m.repository, m.digest});
+      report->manifests_eligible.push_back(
+          ManifestEligible{m.repository, m.digest, {}});
     } else {
       report->manifests_eligible.push_back(
-          ManifestEligible{std::move(m.repository), std::move(m.digest)});
+          ManifestEligible{std::move(m.repository), std::move(m.digest), {}});
     }
   }
+  if (sweep_deletes) RecordTagHistory(registry, *mark, report);
   if (!sweep_deletes) std::vector<ManifestToDelete>().swap(mark->manifests_to_delete);
   report->problems = std::move(mark->problems);
   for (const Status& s : mark->fatal) report->fatal.push_back(s.ToString());
@@ -85,7 +131,7 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     // The sweep still lists the blobs, for the problems it finds there.
     sweep_options.dry_run = true;
   }
-  FillFromMark(&mark, !sweep_options.dry_run, report);
+  FillFromMark(registry, &mark, !sweep_options.dry_run, report);
 
   SweepResult sweep;
   LinkedBlobs linked;
@@ -181,7 +227,9 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
 Status RunGc(storage::Store* store, const GcOptions& options,
              GcProgress* progress, GcReport* report) {
   report->options = options;
-  if (report->options.now_ns == 0) report->options.now_ns = NowNs();
+  report->started_at_ns = NowNs();
+  report->store = store->Describe("");
+  if (report->options.now_ns == 0) report->options.now_ns = report->started_at_ns;
 
   std::unique_ptr<index::RefIndex> index;
   report->pass = "full";
@@ -204,6 +252,7 @@ Status RunGc(storage::Store* store, const GcOptions& options,
   Status result;
   arena.execute(
       [&] { result = RunPhases(store, index.get(), progress, report); });
+  if (result.ok()) report->finished_at_ns = NowNs();
   return result;
 }
 

@@ -18,12 +18,28 @@
 
 namespace regsweep::gc {
 
+// The regsweep version the JSON report names: CMakeLists.txt's project()
+// VERSION, which `regsweep --version` prints (REGSWEEP_VERSION, defined for
+// the binary only). tests/integration/test_dropin_lines.py checks that the
+// two agree.
+inline constexpr char kRegsweepVersion[] = "0.1.0";
+
 struct ManifestEligible {
   std::string repository;
   Digest digest;
+  // On a real run, the tags whose history (tags/<tag>/index/) named this
+  // manifest when the sweep began: the entries it deletes with the
+  // revision (distribution's "deleting manifest tag reference" lines).
+  std::vector<std::string> tag_history;
 };
 
 struct GcReport {
+  std::string version = kRegsweepVersion;
+  std::string store;  // the store's Describe(""): its root directory
+  // Wall clock, ns since the epoch; finished_at_ns stays 0 when the run
+  // could not start.
+  int64_t started_at_ns = 0;
+  int64_t finished_at_ns = 0;
   GcOptions options;
   // "full", or "incremental" when repositories unchanged since the last
   // complete pass with the same index were taken from it.

@@ -1,9 +1,26 @@
 #include "gc/report.h"
 
+#include <ctime>
+
 #include "util/json_writer.h"
 
 namespace regsweep::gc {
 namespace {
+
+// RFC 3339 in UTC, to the second: "2026-12-04T20:54:41Z"; null for 0.
+void WriteTime(JsonWriter* w, std::string_view key, int64_t ns) {
+  w->Key(key);
+  if (ns == 0) {
+    w->Null();
+    return;
+  }
+  time_t seconds = static_cast<time_t>(ns / 1000000000);
+  struct tm tm = {};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  w->String(text);
+}
 
 void WriteStrings(JsonWriter* w, const std::vector<std::string>& values) {
   w->BeginArray();
@@ -67,9 +84,19 @@ std::string ReportToJson(const GcReport& r) {
 void WriteReportJson(const GcReport& r, const Sink& sink) {
   JsonWriter w;
   w.BeginObject();
+  w.Field("version", r.version);
+  w.Field("store", r.store);
   w.Field("mode", r.options.delete_untagged ? "delete-untagged" : "default");
   w.Key("dry_run");
   w.Bool(r.options.dry_run);
+  w.Key("grace_seconds");
+  if (r.options.grace_ns % 1000000000 == 0) {
+    w.Int(r.options.grace_ns / 1000000000);
+  } else {
+    w.Double(static_cast<double>(r.options.grace_ns) / 1e9);
+  }
+  WriteTime(&w, "started_at", r.started_at_ns);
+  WriteTime(&w, "finished_at", r.finished_at_ns);
   w.Field("pass", r.pass);
   w.FieldUint("repositories", r.repositories);
   w.FieldUint("repositories_reread", r.repositories_reread);

@@ -93,6 +93,10 @@ def main():
                 "not a store: exit 2, says which directory is missing", err)
         code, _, err = run(rs, "gc", os.path.join(work, "nowhere"))
         t.check(code == 2 and "nowhere" in err, "missing store: exit 2, names it", err)
+        typo = os.path.join(work, "typo")
+        code, _, err = run(rs, "index", "stats", "--index", typo)
+        t.check(code == 2 and typo in err and not os.path.exists(typo),
+                "index stats on no index: exit 2, names it, creates nothing", err)
 
         s = MiniStore(os.path.join(work, "store"))
         s.image("app", "layer-a")

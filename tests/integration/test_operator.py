@@ -76,6 +76,12 @@ def bounds_and_hints(t, rs, wd):
             and store.root in p.stderr,
             "gc STORE/docker/registry/v2: the hint names the storage root",
             p.stderr[-300:])
+    p = run([rs, "gc", "--config", os.path.join(wd, "missing.yml")])
+    t.check(p.returncode == 2 and "No such file or directory" in p.stderr,
+            "gc --config MISSING: says why the config cannot be read",
+            p.stderr[-300:])
+    t.check(p.stderr.startswith("time=") and " level=error " in p.stderr,
+            "an error line has a time and a level", p.stderr[-300:])
     p = run([rs, "gc", "localhost:5000/app:latest", "--dry-run"])
     t.check(p.returncode == 2 and "image reference" in p.stderr,
             "gc HOST:PORT/REPO:TAG: the hint says it wants a directory",

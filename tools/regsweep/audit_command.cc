@@ -9,6 +9,7 @@
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
+#include "tools/regsweep/log.h"
 
 namespace po = boost::program_options;
 
@@ -181,7 +182,7 @@ int AuditCommand(const std::vector<std::string>& args) {
   if (!flags.json_path.empty()) {
     written = WriteText(flags.json_path, gc::AuditToJson(report) + "\n");
     if (!written.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", written.ToString().c_str());
+      Log(LogLevel::kError, written.ToString());
     }
   }
   if (flags.json_path != "-") {

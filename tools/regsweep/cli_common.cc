@@ -14,6 +14,7 @@
 #include "storage/layout.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/registry_config.h"
+#include "tools/regsweep/log.h"
 #include "util/duration.h"
 
 namespace po = boost::program_options;
@@ -62,7 +63,7 @@ bool NoUsageProblem(const std::string& problem, const std::string& synopsis,
 }
 
 int FailToStart(const Status& status) {
-  std::fprintf(stderr, "regsweep: %s\n", status.message().c_str());
+  Log(LogLevel::kError, status.message());
   return kExitUsage;
 }
 
@@ -104,12 +105,11 @@ bool OpenStore(const std::string& root,
   }
   std::string hint = StoreHint(root);
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s%s\n", s.message().c_str(), hint.c_str());
+    Log(LogLevel::kError, s.message() + hint);
     return false;
   }
   if (!hint.empty()) {
-    std::fprintf(stderr, "regsweep: %s: not a registry store%s\n",
-                 root.c_str(), hint.c_str());
+    Log(LogLevel::kError, root + ": not a registry store" + hint);
     return false;
   }
   return true;  // the command's own check says what is missing
@@ -137,12 +137,12 @@ std::string CurrentUser() {
 }
 
 int ReportDenied(const Status& denied) {
-  std::fprintf(stderr,
-               "regsweep: nothing was deleted: user %s may not delete in %s. "
-               "Run as the user that owns the store (the registry's, e.g. "
-               "sudo -u docker-registry regsweep ...), or fix that "
-               "directory's permissions.\n",
-               CurrentUser().c_str(), denied.message().c_str());
+  Log(LogLevel::kError,
+      "nothing was deleted: user " + CurrentUser() + " may not delete in " +
+          denied.message() +
+          ". Run as the user that owns the store (the registry's, e.g. sudo "
+          "-u docker-registry regsweep ...), or fix that directory's "
+          "permissions.");
   return kExitUsage;
 }
 
@@ -162,7 +162,7 @@ bool ParseGraceAndJobs(const std::string& grace, int jobs, int64_t* grace_ns) {
   }
   std::string problem = JobsProblem(jobs);
   if (!problem.empty()) {
-    std::fprintf(stderr, "regsweep: %s\n", problem.c_str());
+    Log(LogLevel::kError, problem);
     return false;
   }
   return true;

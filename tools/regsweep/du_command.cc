@@ -11,6 +11,7 @@
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
+#include "tools/regsweep/log.h"
 
 namespace po = boost::program_options;
 
@@ -136,7 +137,7 @@ int DuCommand(const std::vector<std::string>& args) {
   Status written;
   if (!flags.json_path.empty()) {
     written = WriteText(flags.json_path, gc::DiskUsageToJson(report) + "\n");
-    if (!written.ok()) std::fprintf(stderr, "regsweep: %s\n", written.message().c_str());
+    if (!written.ok()) Log(LogLevel::kError, written.message());
   }
   if (flags.json_path != "-") {
     PrintTable(report);

@@ -7,7 +7,10 @@
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
+#include "tools/regsweep/go_flags.h"
+#include "tools/regsweep/log.h"
 #include "tools/regsweep/output.h"
+#include "tools/regsweep/registry_config.h"
 
 namespace po = boost::program_options;
 
@@ -26,6 +29,7 @@ struct RunFlags {
   int jobs = 0;
   std::string index_dir;
   std::string json_path;
+  std::string log_format;  // empty: not given
 };
 
 void AddRunFlags(po::options_description* desc, RunFlags* flags) {
@@ -48,7 +52,20 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
       ("json", po::value(&flags->json_path),
        "write a JSON report to this file (- for stdout)")
       ("quiet,q", po::bool_switch(&flags->quiet),
-       "print nothing but errors");
+       "print nothing but errors")
+      // Applied as soon as it is read, so that everything the run logs
+      // uses it (garbage-collect then puts it over the config's format).
+      ("log-format",
+       po::value(&flags->log_format)->notifier([](const std::string& name) {
+         LogConfig config = GetLogConfig();
+         if (!ParseLogFormat(name, &config.format)) {
+           throw po::error("--log-format '" + name +
+                           "' is not text, json or logstash");
+         }
+         SetLogConfig(config);
+       }),
+       "log lines on stderr (warnings, errors) as text (logrus' time=... "
+       "level=... msg=...), json (one object per line) or logstash");
 }
 
 bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
@@ -79,7 +96,7 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
   if (!flags.json_path.empty()) {
     Status written = WriteJsonReport(flags.json_path, report);
     if (!written.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", written.ToString().c_str());
+      Log(LogLevel::kError, written.ToString());
       report_failed = true;
     }
   }
@@ -93,6 +110,7 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
       PrintDistributionLines(report);
     }
   }
+  if (style == Style::kDistribution && !flags.quiet) LogDeletions(report);
   if (!report.fatal.empty()) return kExitRefused;
   if (report_failed || !report.problems.empty() ||
       !report.sweep.errors.empty()) {
@@ -146,7 +164,10 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   const char* synopsis =
       "regsweep garbage-collect CONFIG [-m] [-d] [-q] [--grace D]\n\n"
       "Drop-in for `registry garbage-collect`: takes the registry's config\n"
-      "file and prints distribution's lines.\n\n";
+      "file and distribution's flags as Go reads them (-m, -m=true,\n"
+      "--delete-untagged=false, -md), prints distribution's lines and logs\n"
+      "each deletion as it does, in the config's log.formatter and\n"
+      "log.level (--log-format overrides the formatter).\n\n";
   RunFlags flags;
   std::string config;
   po::options_description desc("options");
@@ -155,17 +176,52 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   AddRunFlags(&desc, &flags);
   po::positional_options_description positional;
   positional.add("config", 1);
+  // distribution's command line is Go's (cobra and pflag): its forms are
+  // rewritten into boost's first (tools/regsweep/go_flags.h).
+  std::vector<GoFlag> go_flags;
+  for (const auto& option : desc.options()) {
+    std::string shorthand = option->canonical_display_name(
+        po::command_line_style::allow_dash_for_short);
+    go_flags.push_back(GoFlag{
+        option->long_name(),
+        shorthand.size() == 2 && shorthand[0] == '-' ? shorthand[1] : '\0',
+        option->semantic()->max_tokens() > 0});
+  }
+  std::vector<std::string> normal_args;
+  std::string flag_problem;
+  if (!NormalizeGoFlags(args, go_flags, &normal_args, &flag_problem)) {
+    return PrintUsageError(flag_problem, synopsis, &desc);
+  }
   po::variables_map vm;
   int exit_code = kExitOk;
-  if (!ParseCommandLine(args, desc, desc, positional, synopsis, &vm,
+  if (!ParseCommandLine(normal_args, desc, desc, positional, synopsis, &vm,
                         &exit_code)) {
     return exit_code;
   }
   if (config.empty()) {
     return PrintUsageError("CONFIG is required", synopsis, &desc);
   }
+  // The config's log section decides how (and whether) lines are logged,
+  // as it does for distribution; --log-format goes over its formatter.
   std::string root;
-  if (!RootFromConfig(config, &root)) return kExitUsage;
+  RegistryLog registry_log;
+  Status read = ReadStorageRoot(config, &root);
+  if (read.ok()) read = ReadRegistryLog(config, &registry_log);
+  if (read.ok()) {
+    LogConfig log = GetLogConfig();
+    if (flags.log_format.empty()) {
+      ParseLogFormat(registry_log.formatter, &log.format);
+    }
+    ParseLogLevel(registry_log.level, &log.threshold);
+    for (const auto& [key, value] : registry_log.fields) {
+      log.fields.push_back(LogField{key, value});
+    }
+    SetLogConfig(log);
+  }
+  if (!read.ok()) {
+    Log(LogLevel::kError, read.message());
+    return kExitUsage;
+  }
   return Run(root, flags, Style::kDistribution);
 }
 

@@ -3,10 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 #include "index/ref_index.h"
 #include "tools/regsweep/commands.h"
+#include "tools/regsweep/log.h"
 #include "util/json_writer.h"
 
 namespace regsweep::cli {
@@ -72,7 +75,7 @@ int Stats(index::RefIndex* idx, bool json) {
     last_time = "never";
   }
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    Log(LogLevel::kError, s.ToString());
     return kExitProblems;
   }
   if (json) {
@@ -112,7 +115,7 @@ int Referrers(index::RefIndex* idx, const std::string& text, bool json) {
   std::vector<index::ReferrerRecord> referrers;
   Status s = idx->Referrers(digest, &referrers);
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    Log(LogLevel::kError, s.ToString());
     return kExitProblems;
   }
   JsonWriter w;
@@ -137,18 +140,35 @@ int Referrers(index::RefIndex* idx, const std::string& text, bool json) {
 
 int IndexCommand(const std::vector<std::string>& args) {
   IndexArgs parsed;
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::fputs(kUsage, stdout);
-    return kExitOk;
+  // --help anywhere (`index --help`, `index stats --help`): usage on
+  // stdout, exit 0, as the other commands do.
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
   }
   if (!ParseIndexArgs(args, &parsed)) {
     std::fputs(kUsage, stderr);
     return kExitUsage;
   }
+  // Only query an index that exists: opening a directory with no RocksDB
+  // CURRENT file would create an empty index there (a typo in --index must
+  // not leave a database behind, nor answer "0 manifests").
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(
+          std::filesystem::path(parsed.dir) / "CURRENT", error)) {
+    std::fprintf(stderr,
+                 "regsweep: %s holds no reference index (no RocksDB CURRENT "
+                 "file); give the --index DIR of an earlier gc, audit or du "
+                 "pass\n",
+                 parsed.dir.c_str());
+    return kExitUsage;
+  }
   std::unique_ptr<index::RefIndex> idx;
   Status s = index::RefIndex::Open(parsed.dir, &idx);
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    Log(LogLevel::kError, s.ToString());
     return kExitUsage;
   }
   if (parsed.verb == "stats") return Stats(idx.get(), parsed.json);

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? regsweep::cli::kExitUsage : regsweep::cli::kExitOk;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
-    std::puts("regsweep 0.1.0");
+    std::puts("regsweep " REGSWEEP_VERSION);
     return 0;
   }
   std::string command = argv[1];

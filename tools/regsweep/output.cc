@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include "gc/report.h"
+#include "storage/layout.h"
+#include "tools/regsweep/log.h"
 
 namespace regsweep::cli {
 
@@ -51,8 +53,9 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
     std::printf("  manifests eligible  %zu\n", r.manifests_eligible.size());
   }
   if (r.sweep.blobs_kept_by_grace > 0) {
-    std::printf("  kept by grace       %llu blobs changed recently\n",
-                static_cast<unsigned long long>(r.sweep.blobs_kept_by_grace));
+    std::printf("  kept by grace       %llu blob%s changed recently\n",
+                static_cast<unsigned long long>(r.sweep.blobs_kept_by_grace),
+                r.sweep.blobs_kept_by_grace == 1 ? "" : "s");
   }
   if (r.sweep.blobs_kept_odd > 0) {
     std::printf("  kept, odd data      %llu blobs whose data is no regular "
@@ -66,6 +69,10 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
                 HumanBytes(r.sweep.bytes_deleted).c_str(),
                 static_cast<unsigned long long>(r.sweep.manifests_deleted),
                 static_cast<unsigned long long>(r.sweep.layer_links_deleted));
+  }
+  if (!r.sweep.errors.empty()) {
+    std::printf("  failed              %zu deletion%s (see the errors above)\n",
+                r.sweep.errors.size(), r.sweep.errors.size() == 1 ? "" : "s");
   }
   std::printf("  problems            %zu%s\n", r.problems.size() + r.fatal.size(),
               refused ? " (the sweep was refused by the fatal ones)" : "");
@@ -95,33 +102,123 @@ void PrintDistributionLines(const gc::GcReport& r) {
   }
 }
 
+namespace {
+
+// A deletion refused for permissions or a read-only filesystem fails
+// again on a rerun; anything else (a race, a transient I/O error) may not.
+// The reason is the system's text, as the store puts it in the status.
+bool RerunCanHelp(const Status& error) {
+  for (const char* lasting : {"Permission denied", "Operation not permitted",
+                              "Read-only file system"}) {
+    if (error.message().find(lasting) != std::string::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void PrintProblems(const gc::GcReport& r, size_t limit) {
   size_t shown = 0;
   for (const gc::Problem& p : r.problems) {
     if (shown++ == limit) {
-      std::fprintf(stderr, "warning: ... and %zu more problems (--json FILE "
-                           "lists them all)\n",
-                   r.problems.size() - limit);
+      Log(LogLevel::kWarning,
+          "... and " + std::to_string(r.problems.size() - limit) +
+              " more problems (--json FILE lists them all)");
       break;
     }
-    std::fprintf(stderr, "warning: %s: %s%s%s\n",
-                 std::string(gc::ProblemKindName(p.kind)).c_str(),
-                 p.path.empty() ? "" : p.path.c_str(),
-                 p.path.empty() ? "" : ": ", p.detail.c_str());
+    std::string kind(gc::ProblemKindName(p.kind));
+    Log(LogLevel::kWarning,
+        kind + ": " + (p.path.empty() ? "" : p.path + ": ") + p.detail,
+        {{"kind", kind},
+         {"path", p.path},
+         {"repository", p.repository},
+         {"digest", p.digest}});
   }
-  for (const std::string& w : r.warnings) {
-    std::fprintf(stderr, "warning: %s\n", w.c_str());
-  }
+  for (const std::string& w : r.warnings) Log(LogLevel::kWarning, w);
   for (const Status& e : r.sweep.errors) {
-    std::fprintf(stderr, "error: %s (rerun to finish)\n", e.ToString().c_str());
+    Log(LogLevel::kError, e.ToString() + (RerunCanHelp(e)
+                                              ? " (rerun to finish)"
+                                              : " (a rerun will not help: fix "
+                                                "the permissions, or run as "
+                                                "the store's owner)"));
   }
-  for (const std::string& f : r.fatal) {
-    std::fprintf(stderr, "fatal: %s\n", f.c_str());
-  }
+  for (const std::string& f : r.fatal) Log(LogLevel::kFatal, f);
   if (!r.fatal.empty()) {
-    std::fprintf(stderr,
-                 "fatal: nothing was deleted. Fix the file(s) named above "
-                 "(permissions, disk errors) and run again.\n");
+    Log(LogLevel::kFatal,
+        "nothing was deleted. Fix the file(s) named above (permissions, disk "
+        "errors) and run again.");
+  }
+}
+
+namespace {
+
+// Whether one of the sweep's errors names `path` (relative to the store's
+// root: the errors name absolute paths, which end with it) or, unless
+// `exactly`, something below it.
+bool NamedByError(const gc::GcReport& r, const std::string& path,
+                  bool exactly = false) {
+  for (const Status& e : r.sweep.errors) {
+    const std::string& m = e.message();
+    for (size_t at = m.find(path); at != std::string::npos;
+         at = m.find(path, at + 1)) {
+      bool starts = at == 0 || m[at - 1] == '/';
+      size_t end = at + path.size();
+      bool ends = end == m.size() || m[end] == ':' ||
+                  (!exactly && m[end] == '/');
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
+// distribution's driver paths: from the storage root, with a leading '/'.
+std::string DriverPath(const std::string& path) { return "/" + path; }
+
+}  // namespace
+
+void LogDeletions(const gc::GcReport& r) {
+  if (r.options.dry_run || !r.fatal.empty() || !LogEnabled(LogLevel::kInfo)) {
+    return;
+  }
+  namespace layout = storage::layout;
+  // When the counts say every deletion went through (or none did: a sweep
+  // that was not allowed to delete), the errors need not be searched.
+  const size_t manifests = r.manifests_eligible.size();
+  const size_t blobs = r.sweep.blobs_eligible.size();
+  auto failed_manifest = [&](const gc::ManifestEligible& m) {
+    if (r.sweep.manifests_deleted == manifests) return false;
+    if (r.sweep.manifests_deleted == 0) return true;
+    if (NamedByError(r, layout::RevisionDir(m.repository, m.digest))) return true;
+    for (const std::string& tag : m.tag_history) {
+      if (NamedByError(r, layout::TagIndexEntryDir(m.repository, tag, m.digest))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const gc::ManifestEligible& m : r.manifests_eligible) {
+    if (failed_manifest(m)) continue;
+    for (const std::string& tag : m.tag_history) {
+      Log(LogLevel::kInfo,
+          "deleting manifest tag reference: " +
+              DriverPath(layout::TagIndexEntryDir(m.repository, tag, m.digest)));
+    }
+    Log(LogLevel::kInfo,
+        "deleting manifest: " +
+            DriverPath(layout::RevisionDir(m.repository, m.digest)));
+  }
+  for (const gc::EligibleBlob& b : r.sweep.blobs_eligible) {
+    if (r.sweep.blobs_deleted != blobs) {
+      if (r.sweep.blobs_deleted == 0) break;
+      const std::string prefix = layout::BlobPrefixDir(
+          b.digest.algorithm_name(), b.digest.hex().substr(0, 2));
+      if (NamedByError(r, layout::BlobDir(b.digest)) ||
+          NamedByError(r, prefix, /*exactly=*/true)) {
+        continue;
+      }
+    }
+    Log(LogLevel::kInfo,
+        "Deleting blob: " + DriverPath(layout::BlobDir(b.digest)));
   }
 }
 

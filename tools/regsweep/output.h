@@ -17,9 +17,20 @@ void PrintSummary(const std::string& store, const gc::GcReport& report);
 // the "N blobs marked, ..." line, "blob eligible for deletion:".
 void PrintDistributionLines(const gc::GcReport& report);
 
-// Problems, fatal errors and failed deletions on stderr, at most `limit`
-// problems (the JSON report has them all).
+// Problems, fatal errors and failed deletions as log lines on stderr
+// (tools/regsweep/log.h: warning, error, fatal), at most `limit` problems
+// (the JSON report has them all).
 void PrintProblems(const gc::GcReport& report, size_t limit);
+
+// After a real run, the info lines distribution's garbage-collect logs for
+// each deletion, in the configured log format:
+//   deleting manifest tag reference: /docker/registry/v2/repositories/<repo>/_manifests/tags/<tag>/index/<alg>/<hex>
+//   deleting manifest: /docker/registry/v2/repositories/<repo>/_manifests/revisions/<alg>/<hex>
+//   Deleting blob: /docker/registry/v2/blobs/<alg>/<xx>/<hex>
+// manifests first (each after its tag references), then blobs. A deletion
+// that failed (named by an error of the sweep) has no line. Nothing on a
+// dry run or a refused sweep.
+void LogDeletions(const gc::GcReport& report);
 
 // Writes the JSON report to `path` ("-" for stdout).
 Status WriteJsonReport(const std::string& path, const gc::GcReport& report);

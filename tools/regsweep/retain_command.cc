@@ -11,6 +11,7 @@
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/retention_policy_file.h"
 #include "tools/regsweep/tag_removal.h"
+#include "tools/regsweep/log.h"
 #include "util/duration.h"
 
 namespace po = boost::program_options;
@@ -174,7 +175,7 @@ int RetainCommand(const std::vector<std::string>& args) {
   if (!policy_path.empty()) {
     Status s = LoadRetentionPolicyFile(policy_path, &rules);
     if (!s.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+      Log(LogLevel::kError, s.message());
       return kExitUsage;
     }
   }
@@ -188,7 +189,7 @@ int RetainCommand(const std::vector<std::string>& args) {
   Status s = gc::RetentionPolicy::Create(std::move(rules), &policy);
   gc::GcOptions gc_options;
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    Log(LogLevel::kError, s.message());
     return kExitUsage;
   }
   if (!MakeGcOptions(flags, &gc_options)) return kExitUsage;
@@ -197,7 +198,7 @@ int RetainCommand(const std::vector<std::string>& args) {
   s = storage::OpenFileStore(root, &store);
   if (s.ok()) s = storage::Registry(store.get()).CheckLayout();
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    Log(LogLevel::kError, s.message());
     return kExitUsage;
   }
   storage::Registry registry(store.get());

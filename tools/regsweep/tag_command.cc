@@ -11,6 +11,7 @@
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/tag_removal.h"
+#include "tools/regsweep/log.h"
 #include "util/json_writer.h"
 
 namespace po = boost::program_options;
@@ -37,7 +38,7 @@ bool OpenRegistryStore(const std::string& root,
   Status s = storage::OpenFileStore(root, store);
   if (s.ok()) s = storage::Registry(store->get()).CheckLayout();
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+    Log(LogLevel::kError, s.message());
     return false;
   }
   return true;
@@ -145,7 +146,7 @@ int List(const std::vector<std::string>& args) {
   if (!repository.empty()) {
     Status s = registry.CheckRepository(repository);
     if (!s.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", s.message().c_str());
+      Log(LogLevel::kError, s.message());
       return s.IsIOError() ? kExitProblems : kExitUsage;
     }
     repositories.push_back(repository);
@@ -155,7 +156,7 @@ int List(const std::vector<std::string>& args) {
   options.with_sizes = true;
   Status s = gc::ListTagCatalog(registry, repositories, options, &catalog);
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+    Log(LogLevel::kError, s.ToString());
     return kExitProblems;
   }
   PrintTagProblems(catalog.problems);
@@ -273,7 +274,7 @@ int Remove(const std::vector<std::string>& args) {
                  ignore_missing ? " (skipped)" : "");
   }
   for (const std::string& u : unreadable) {
-    std::fprintf(stderr, "regsweep: %s\n", u.c_str());
+    Log(LogLevel::kError, u);
   }
   if (!unreadable.empty() || (!missing.empty() && !ignore_missing)) {
     std::fprintf(stderr, "regsweep: nothing removed%s\n",

@@ -15,6 +15,7 @@
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/progress_line.h"
+#include "tools/regsweep/log.h"
 #include "util/json_writer.h"
 
 namespace po = boost::program_options;
@@ -290,7 +291,7 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
                                      selection.problems,
                                      collected ? &report : nullptr));
     if (!s.ok()) {
-      std::fprintf(stderr, "regsweep: %s\n", s.ToString().c_str());
+      Log(LogLevel::kError, s.ToString());
       exit_code = std::max(exit_code, static_cast<int>(kExitProblems));
     }
   }

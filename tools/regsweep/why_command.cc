@@ -10,6 +10,7 @@
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
+#include "tools/regsweep/log.h"
 
 namespace po = boost::program_options;
 
@@ -133,7 +134,7 @@ int WhyCommand(const std::vector<std::string>& args) {
   Status written;
   if (!flags.json_path.empty()) {
     written = WriteText(flags.json_path, gc::WhyToJson(report) + "\n");
-    if (!written.ok()) std::fprintf(stderr, "regsweep: %s\n", written.message().c_str());
+    if (!written.ok()) Log(LogLevel::kError, written.message());
   }
   if (flags.json_path != "-") PrintAnswer(report);
   return report.kept() && written.ok() ? kExitOk : kExitProblems;
