@@ -106,6 +106,35 @@ def wrong_user(t, rs, wd):
     t.check(count_blobs(store) == before, "wrong user: nothing was deleted")
 
 
+def summaries(t, rs, wd):
+    """What the human summary says of a refused run and of failed deletions."""
+    store, _ = fresh_store(wd, "refused")
+    revisions = os.path.join(store.root, V2, "repositories", "app",
+                             "_manifests", "revisions", "sha256")
+    shutil.move(revisions, revisions + ".real")
+    os.symlink("sha256.real", revisions)
+    p = run([rs, "gc", store.root, "--grace", "0"])
+    t.check(p.returncode == 3 and "real run, sweep refused" in p.stdout
+            and "none: the sweep was refused" in p.stdout,
+            "a refused real run's summary says so", p.stdout[-600:])
+
+    store, orphan = fresh_store(wd, "immutable")
+    data = os.path.join(store.root, V2, "blobs", "sha256", orphan[7:9],
+                        orphan[7:], "data")
+    if run(["chattr", "+i", data]).returncode != 0:
+        print("SKIP failed deletions: chattr +i is not permitted here")
+        return
+    try:
+        p = run([rs, "gc", store.root, "--grace", "0"])
+    finally:
+        run(["chattr", "-i", data])
+    t.check(p.returncode == 1 and "failed              1 deletion " in p.stdout,
+            "a failed deletion has its own summary line", p.stdout[-600:])
+    t.check("a rerun will not help" in p.stderr
+            and "rerun to finish" not in p.stderr,
+            "an immutable file is not 'rerun to finish'", p.stderr[-600:])
+
+
 def linked_parts(t, rs, wd):
     """blobs/ and repositories/ moved to another disk, symbolic links left."""
     for part in ("blobs", "repositories"):
@@ -132,7 +161,7 @@ def main():
     wd = tempfile.mkdtemp(prefix="regsweep-operator-")
     try:
         for part in (unwritable_report, bounds_and_hints, wrong_user,
-                     linked_parts):
+                     summaries, linked_parts):
             try:
                 part(t, args.regsweep, wd)
             except Exception:

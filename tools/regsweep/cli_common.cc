@@ -154,10 +154,9 @@ bool RootFromConfig(const std::string& config, std::string* root) {
 
 bool ParseGraceAndJobs(const std::string& grace, int jobs, int64_t* grace_ns) {
   if (!ParseDuration(grace, grace_ns)) {
-    std::fprintf(stderr,
-                 "regsweep: --grace '%s' is not a duration (say 0, 90s, 30m, "
-                 "1h, 1h30m, 2d)\n",
-                 grace.c_str());
+    Log(LogLevel::kError, "--grace '" + grace +
+                              "' is not a duration (say 0, 90s, 30m, 1h, "
+                              "1h30m, 2d)");
     return false;
   }
   std::string problem = JobsProblem(jobs);

@@ -117,7 +117,7 @@ void PrintTotals(const gc::DiskUsageReport& r) {
   std::printf("UNIQUE: referenced by no other repository, freed by deleting "
               "the repository and running gc.\n");
   for (const std::string& warning : r.warnings) {
-    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    Log(LogLevel::kWarning, warning);
   }
 }
 

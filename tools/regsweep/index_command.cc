@@ -108,8 +108,7 @@ int Stats(index::RefIndex* idx, bool json) {
 int Referrers(index::RefIndex* idx, const std::string& text, bool json) {
   Digest digest;
   if (!Digest::Parse(text, &digest)) {
-    std::fprintf(stderr, "regsweep: '%s' is not a digest (sha256:<64 hex>)\n",
-                 text.c_str());
+    Log(LogLevel::kError, "'" + text + "' is not a digest (sha256:<64 hex>)");
     return kExitUsage;
   }
   std::vector<index::ReferrerRecord> referrers;
@@ -158,11 +157,10 @@ int IndexCommand(const std::vector<std::string>& args) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(
           std::filesystem::path(parsed.dir) / "CURRENT", error)) {
-    std::fprintf(stderr,
-                 "regsweep: %s holds no reference index (no RocksDB CURRENT "
-                 "file); give the --index DIR of an earlier gc, audit or du "
-                 "pass\n",
-                 parsed.dir.c_str());
+    Log(LogLevel::kError, parsed.dir +
+                              " holds no reference index (no RocksDB CURRENT "
+                              "file); give the --index DIR of an earlier gc, "
+                              "audit or du pass");
     return kExitUsage;
   }
   std::unique_ptr<index::RefIndex> idx;

@@ -53,10 +53,8 @@ bool RuleFromFlags(const RuleFlags& flags, const po::variables_map& vm,
   if (vm.count("older-than")) {
     int64_t ns = 0;
     if (!ParseDuration(flags.older_than, &ns)) {
-      std::fprintf(stderr,
-                   "regsweep: --older-than '%s' is not a duration (say 12h, "
-                   "7d, 4w, 1w3d)\n",
-                   flags.older_than.c_str());
+      Log(LogLevel::kError, "--older-than '" + flags.older_than +
+                                "' is not a duration (say 12h, 7d, 4w, 1w3d)");
       return false;
     }
     rule.older_than_ns = ns;
@@ -79,8 +77,7 @@ bool Select(const storage::Registry& registry, const gc::RetentionPolicy& policy
   std::vector<storage::StoreProblem> store_problems;
   Status s = registry.ListRepositories(&all, &store_problems);
   if (!s.ok()) {
-    std::fprintf(stderr, "regsweep: %s\nregsweep: nothing removed\n",
-                 s.ToString().c_str());
+    Log(LogLevel::kError, s.ToString() + "; nothing removed");
     return false;
   }
   std::vector<std::string> covered;
@@ -91,15 +88,14 @@ bool Select(const storage::Registry& registry, const gc::RetentionPolicy& policy
     std::string error = "retention rule (" + origin +
                         ") matches no repository, so it removes nothing; "
                         "check its --repo globs";
-    std::fprintf(stderr, "warning: %s\n", error.c_str());
+    Log(LogLevel::kWarning, error);
     selection->errors.push_back(std::move(error));
   }
   gc::TagCatalog catalog;
   if (!covered.empty()) {
     s = gc::ListTagCatalog(registry, covered, gc::CatalogOptions(), &catalog);
     if (!s.ok()) {
-      std::fprintf(stderr, "regsweep: %s\nregsweep: nothing removed\n",
-                   s.ToString().c_str());
+      Log(LogLevel::kError, s.ToString() + "; nothing removed");
       return false;
     }
   }

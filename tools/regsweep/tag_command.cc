@@ -1,6 +1,8 @@
 // `regsweep tag ls STORE [REPO]` and `regsweep tag rm STORE REPO:TAG...`.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <utility>
@@ -110,8 +112,8 @@ int WriteJson(const std::string& path, const std::string& json) {
                                 json.size();
   if (f != nullptr && std::fclose(f) != 0) ok = false;
   if (ok) return kExitOk;
-  std::fprintf(stderr, "regsweep: %s: cannot write the JSON report\n",
-               path.c_str());
+  Log(LogLevel::kError, path + ": cannot write the JSON report: " +
+                            std::strerror(errno));
   return kExitProblems;
 }
 
@@ -161,7 +163,7 @@ int List(const std::vector<std::string>& args) {
   }
   PrintTagProblems(catalog.problems);
   for (const Status& e : catalog.errors) {
-    std::fprintf(stderr, "error: %s\n", e.ToString().c_str());
+    Log(LogLevel::kError, e.ToString());
   }
   if (!json_path.empty()) {
     exit_code = WriteJson(json_path, TagsJson(catalog.tags));
@@ -248,10 +250,10 @@ int Remove(const std::vector<std::string>& args) {
   for (const std::string& text : references) {
     std::pair<std::string, std::string> name;
     if (!SplitReference(text, &name.first, &name.second)) {
-      std::fprintf(stderr,
-                   "regsweep: '%s' is not REPO:TAG (a repository name, ':', "
-                   "a tag [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\n",
-                   text.c_str());
+      Log(LogLevel::kError,
+          "'" + text +
+              "' is not REPO:TAG (a repository name, ':', a tag "
+              "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
       bad = true;
     } else if (seen.insert(name).second) {
       names.push_back(std::move(name));
@@ -259,7 +261,7 @@ int Remove(const std::vector<std::string>& args) {
   }
   gc::GcOptions gc_options;
   if (bad || !MakeGcOptions(flags, &gc_options)) {
-    std::fprintf(stderr, "regsweep: nothing removed\n");
+    Log(LogLevel::kError, "nothing removed");
     return kExitUsage;
   }
   std::unique_ptr<storage::Store> store;
@@ -270,17 +272,17 @@ int Remove(const std::vector<std::string>& args) {
   std::vector<std::string> missing, unreadable;
   LookUp(registry, names, &selection.tags, &missing, &unreadable);
   for (const std::string& m : missing) {
-    std::fprintf(stderr, "regsweep: %s%s\n", m.c_str(),
-                 ignore_missing ? " (skipped)" : "");
+    Log(LogLevel::kError, m + (ignore_missing ? " (skipped)" : ""));
   }
   for (const std::string& u : unreadable) {
     Log(LogLevel::kError, u);
   }
   if (!unreadable.empty() || (!missing.empty() && !ignore_missing)) {
-    std::fprintf(stderr, "regsweep: nothing removed%s\n",
-                 unreadable.empty() ? " (--ignore-missing removes the tags "
-                                      "that exist)"
-                                    : "");
+    Log(LogLevel::kError,
+        std::string("nothing removed") +
+            (unreadable.empty()
+                 ? " (--ignore-missing removes the tags that exist)"
+                 : ""));
     return unreadable.empty() ? kExitUsage : kExitProblems;
   }
   return RemoveTagsAndReport(root, store.get(), selection, flags, gc_options);

@@ -232,9 +232,10 @@ std::string FormatPushTime(int64_t ns) {
 
 void PrintTagProblems(const std::vector<gc::Problem>& problems) {
   for (const gc::Problem& p : problems) {
-    std::fprintf(stderr, "warning: %s: %s%s%s\n",
-                 std::string(gc::ProblemKindName(p.kind)).c_str(),
-                 p.path.c_str(), p.path.empty() ? "" : ": ", p.detail.c_str());
+    std::string kind(gc::ProblemKindName(p.kind));
+    Log(LogLevel::kWarning,
+        kind + ": " + p.path + (p.path.empty() ? "" : ": ") + p.detail,
+        {{"kind", kind}, {"path", p.path}, {"repository", p.repository}});
   }
 }
 
@@ -257,8 +258,8 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
                              : registry.RemoveTag(t.repository, t.tag);
     if (!s.ok()) {
       errors.push_back(t.repository + ":" + t.tag + ": " + s.ToString());
-      std::fprintf(stderr, "error: cannot remove tag %s:%s: %s\n",
-                   t.repository.c_str(), t.tag.c_str(), s.ToString().c_str());
+      Log(LogLevel::kError, "cannot remove tag " + t.repository + ":" + t.tag +
+                                ": " + s.ToString());
       continue;
     }
     // Every removal is logged, even with --quiet: it is the audit trail.

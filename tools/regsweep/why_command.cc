@@ -77,7 +77,7 @@ void PrintAnswer(const gc::WhyReport& r) {
     what += " (a blob directory without data)";
   }
   for (const std::string& warning : r.warnings) {
-    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    Log(LogLevel::kWarning, warning);
   }
   if (r.kept()) {
     std::printf("%s is kept by %zu chain%s%s:\n", what.c_str(),
