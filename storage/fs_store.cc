@@ -131,7 +131,6 @@ class FileStore final : public Store {
   void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
-  Status RemoveDirectoryIfEmpty(const std::string& path) override;
   Status CheckWritable(const std::string& path) override;
   std::string Describe(const std::string& path) const override {
     return path.empty() ? root_ : root_ + "/" + path;
@@ -580,19 +579,6 @@ void FileStore::RemoveUsualFile(int dir_fd, const std::string& name,
   if (entry_fd < 0) return;
   unlinkat(entry_fd, file.c_str(), 0);
   close(entry_fd);
-}
-
-Status FileStore::RemoveDirectoryIfEmpty(const std::string& path) {
-  ScopedFd parent;
-  std::string leaf;
-  Status s = OpenParent(path, &parent, &leaf);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  if (unlinkat(parent.get(), leaf.c_str(), AT_REMOVEDIR) == 0 ||
-      errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST) {
-    return Status::OK();
-  }
-  return ErrnoStatus(path, errno);
 }
 
 Status FileStore::CheckWritable(const std::string& path) {

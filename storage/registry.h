@@ -251,8 +251,6 @@ class Registry {
   Status RemoveTagIndexEntry(const std::string& repository,
                              const std::string& tag,
                              const Digest& digest) const;
-  Status RemoveLayerLink(const std::string& repository,
-                         const Digest& digest) const;
 
   // Tags, one at a time (regsweep tag, regsweep retain).
 

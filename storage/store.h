@@ -157,10 +157,6 @@ class Store {
                            const std::string& usual_file,
                            std::vector<Status>* results) = 0;
 
-  // Removes the directory `path` if it is empty. OK if it was removed or
-  // does not exist; a non-empty directory is left alone and is OK too.
-  virtual Status RemoveDirectoryIfEmpty(const std::string& path) = 0;
-
   // Whether this process may add and remove entries of the directory
   // `path`: OK, or IOError naming it with the system's reason (permission
   // denied, a read-only filesystem); NotFound when it does not exist. A
@@ -230,9 +226,6 @@ class StoreWrapper : public Store {
                    const std::string& usual_file,
                    std::vector<Status>* results) override {
     target_->RemoveTrees(dir, names, usual_file, results);
-  }
-  Status RemoveDirectoryIfEmpty(const std::string& path) override {
-    return target_->RemoveDirectoryIfEmpty(path);
   }
   Status CheckWritable(const std::string& path) override {
     return target_->CheckWritable(path);
