@@ -14,7 +14,6 @@
 #include "gc/mark.h"
 #include "gc/sweep.h"
 #include "index/ref_index.h"
-#include "storage/layout.h"
 #include "storage/registry.h"
 #include "util/clock.h"
 
@@ -159,15 +158,6 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   return Status::OK();
 }
 
-// "<device>:<inode>" of the store's docker/registry/v2 directory: the same
-// however the store's path is spelled (relative, through a symbolic link),
-// and different for a copy of the store.
-std::string StoreIdentity(storage::Store* store) {
-  storage::FileInfo info;
-  if (!store->Stat(storage::layout::V2Root(), &info).ok()) return "";
-  return std::to_string(info.device) + ":" + std::to_string(info.inode);
-}
-
 // Opens the index; a damaged one, or one of another format, is moved aside
 // and replaced by a new one (the pass is then full). Another process holding
 // the index is an error.
@@ -191,7 +181,7 @@ Status OpenIndex(const std::string& dir, std::unique_ptr<index::RefIndex>* index
 // the index as being written.
 Status PrepareIndex(storage::Store* store, const GcOptions& options,
                     index::RefIndex* index, GcReport* report) {
-  std::string identity = StoreIdentity(store);
+  std::string identity = store->Identity();
   std::string stored_identity, state;
   Status s = index->GetMeta("store_identity", &stored_identity);
   bool known = s.ok();
@@ -210,6 +200,10 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
     }
     if (s.ok()) s = index->DropCarriedState();
     if (!s.ok()) return s;
+  } else if (identity.empty()) {
+    report->warnings.push_back("the store cannot say which store it is, so "
+                               "the index cannot be trusted to be its own: "
+                               "this pass is full");
   } else if (known && state == "running") {
     report->warnings.push_back("the previous pass with this index did not "
                                "finish: this pass is full");

@@ -132,6 +132,7 @@ class FileStore final : public Store {
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
   Status CheckWritable(const std::string& path) override;
+  std::string Identity() const override;
   std::string Describe(const std::string& path) const override {
     return path.empty() ? root_ : root_ + "/" + path;
   }
@@ -579,6 +580,13 @@ void FileStore::RemoveUsualFile(int dir_fd, const std::string& name,
   if (entry_fd < 0) return;
   unlinkat(entry_fd, file.c_str(), 0);
   close(entry_fd);
+}
+
+std::string FileStore::Identity() const {
+  struct stat st;
+  const LinkedDir* v2 = LinkedAt(layout::V2Root());
+  if (fstat(v2 != nullptr ? v2->fd : root_fd_, &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
 }
 
 Status FileStore::CheckWritable(const std::string& path) {

@@ -170,6 +170,14 @@ class Store {
   // A human-readable name for `path` (for a filesystem, the absolute path),
   // used in messages so an operator can find the file.
   virtual std::string Describe(const std::string& path) const = 0;
+
+  // A name no other store shares, the same however this one is reached (a
+  // relative path, a symbolic link): what an index built for one store is
+  // matched against, so that it is never reused for another. Filesystem:
+  // "<device>:<inode>" of the registry's v2 directory (of the root when the
+  // store has none yet), so a copy of a store is another store. Empty when
+  // it cannot be told; an index is then never reused.
+  virtual std::string Identity() const = 0;
 };
 
 // Opens the filesystem store rooted at `root`. IOError naming `root` if it
@@ -233,6 +241,7 @@ class StoreWrapper : public Store {
   std::string Describe(const std::string& path) const override {
     return target_->Describe(path);
   }
+  std::string Identity() const override { return target_->Identity(); }
 
  private:
   Store* target_;
