@@ -239,7 +239,7 @@ enum class Shape { kSchema1, kImage, kArtifact, kIndex, kUnknown };
 // present when mediaType is absent. Sets *media_type to the declared or
 // implied type; for kUnknown sets *why.
 Shape Classify(const RootMembers& m, std::string* media_type,
-               std::string* why) {
+               std::string* why, bool* unknown_type) {
   std::string_view type;
   if (m.has(kMediaTypeMember) &&
       m.get(kMediaTypeMember).get_string().get(type) != simdjson::SUCCESS) {
@@ -269,6 +269,7 @@ Shape Classify(const RootMembers& m, std::string* media_type,
       return Shape::kArtifact;  // this format has no schemaVersion
     } else {
       *why = Concat({"unknown media type ", Quote(type)});
+      *unknown_type = true;
       return Shape::kUnknown;
     }
     // distribution picks the reader by schemaVersion before mediaType, a
@@ -676,7 +677,8 @@ ParsedManifest ParseWith(simdjson::dom::parser& parser,
   if (!m.Read(o, &why)) return ParseGeneric(root, why);
 
   ParsedManifest out;
-  Shape shape = Classify(m, &out.media_type, &why);
+  bool unknown_type = false;
+  Shape shape = Classify(m, &out.media_type, &why, &unknown_type);
   TypedReader reader(m, &out);
   bool ok = false;
   switch (shape) {
@@ -693,8 +695,11 @@ ParsedManifest ParseWith(simdjson::dom::parser& parser,
       out.kind = ManifestKind::kIndex;
       ok = reader.ReadIndex();
       break;
-    case Shape::kUnknown:
-      return ParseGeneric(root, why);
+    case Shape::kUnknown: {
+      ParsedManifest generic = ParseGeneric(root, why);
+      generic.unknown_media_type = unknown_type;
+      return generic;
+    }
   }
   if (!ok) return ParseGeneric(root, reader.why());
   if (HasForeignMembers(shape, m, &why)) return ParseGeneric(root, why);

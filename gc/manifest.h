@@ -73,6 +73,9 @@ struct ParsedManifest {
   // Empty when the manifest was understood completely; otherwise why not
   // (used in reports: "not valid JSON at byte 17", "layers is not an array").
   std::string problem;
+  // Well-formed JSON whose only trouble is a media type we do not know
+  // (kind kUnknown): no damage, new artifact types appear all the time.
+  bool unknown_media_type = false;
 };
 
 // True for the kinds whose references come from a fallback rather than

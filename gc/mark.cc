@@ -370,10 +370,7 @@ void RepositoryMarker::ReportParse(const ManifestNode& node) {
   // A well-formed manifest of a media type we do not know is no damage (new
   // artifact types appear all the time): its digests are all kept, and
   // nothing needs reporting.
-  if (node.parsed.kind == ManifestKind::kUnknown &&
-      node.parsed.problem.rfind("unknown media type", 0) == 0) {
-    return;
-  }
+  if (node.parsed.unknown_media_type) return;
   // Say what really happens: a fallback keeps every digest it found; a
   // typed parse with a bad digest keeps the manifest's valid references.
   const char* kept = IsFallback(node.parsed.kind)

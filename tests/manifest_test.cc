@@ -744,6 +744,7 @@ TEST(ManifestTest, UnknownMediaTypeWithNestedDescriptors) {
   EXPECT_EQ(m.kind, ManifestKind::kUnknown);
   EXPECT_EQ(m.media_type, "application/vnd.example.bundle.v1+json");
   EXPECT_THAT(m.problem, HasSubstr("unknown media type"));
+  EXPECT_TRUE(m.unknown_media_type);
   EXPECT_THAT(
       Refs(m),
       UnorderedElementsAre(
@@ -1091,6 +1092,7 @@ TEST(ManifestTest, InvalidDigestsInKnownTypeAreSkippedAndNoted) {
       "," + Layer("md5:9e107d9d372bb6826bd81d3542a419d6") +
       R"(], "subject": {"digest": "sha256:abc", "mediaType": "application/vnd.oci.image.manifest.v1+json"})"));
   EXPECT_EQ(m.kind, ManifestKind::kImage);
+  EXPECT_FALSE(m.unknown_media_type);
   EXPECT_THAT(m.problem, HasSubstr("layers[1].digest is not a valid digest"));
   EXPECT_THAT(m.problem, HasSubstr("layers[2].digest is not a valid digest"));
   EXPECT_THAT(m.problem, HasSubstr("layers[3].digest is not a valid digest"));
