@@ -81,7 +81,9 @@ void FillFromMark(const storage::Registry& registry, MarkResult* mark,
           ManifestEligible{std::move(m.repository), std::move(m.digest), {}});
     }
   }
-  if (sweep_deletes) RecordTagHistory(registry, *mark, report);
+  if (sweep_deletes && report->options.record_tag_history) {
+    RecordTagHistory(registry, *mark, report);
+  }
   if (!sweep_deletes) std::vector<ManifestToDelete>().swap(mark->manifests_to_delete);
   report->problems = std::move(mark->problems);
   for (const Status& s : mark->fatal) report->fatal.push_back(s.ToString());

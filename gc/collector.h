@@ -27,7 +27,8 @@ inline constexpr char kRegsweepVersion[] = "0.1.0";
 struct ManifestEligible {
   std::string repository;
   Digest digest;
-  // On a real run, the tags whose history (tags/<tag>/index/) named this
+  // On a real run with options.record_tag_history, the tags whose history
+  // (tags/<tag>/index/) named this
   // manifest when the sweep began: the entries it deletes with the
   // revision (distribution's "deleting manifest tag reference" lines).
   std::vector<std::string> tag_history;

@@ -4,7 +4,6 @@
 #include <tbb/parallel_for_each.h>
 
 #include <algorithm>
-#include <deque>
 #include <limits>
 #include <mutex>
 #include <unordered_map>
@@ -65,17 +64,6 @@ bool OpensJsonObject(std::string_view bytes) {
 // Beyond this many linked blobs (most repositories re-read) they are not
 // kept: they would cost more memory than listing the blobs saves time.
 constexpr uint64_t kMaxLinkedByReread = 250000;
-
-// A status's message without the path it starts with: a problem names its
-// path already, and a warning should not print it twice.
-std::string Reason(const Status& status, const std::string& path) {
-  const std::string& message = status.message();
-  if (message.size() > path.size() + 2 && message.starts_with(path) &&
-      message.compare(path.size(), 2, ": ") == 0) {
-    return message.substr(path.size() + 2);
-  }
-  return message;
-}
 
 Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
                     std::string digest, std::string detail) {
@@ -328,7 +316,7 @@ void RepositoryMarker::AddRevisions() {
           link.status.IsCorruption() ? ProblemKind::kMalformedLink
                                      : ProblemKind::kUnreadableLink,
           link.path, repo, link.named.str(),
-          Reason(link.status, link.path) +
+          std::string(link.status.reason()) +
               "; its directory name is used instead. Rewrite the file with "
               "the digest of its directory name."));
     } else {
@@ -404,7 +392,7 @@ void RepositoryMarker::AddTagRoots(std::vector<size_t>* roots) {
     // whole history.
     std::vector<Digest> history;
     Status s = registry_.ListTagHistory(info_.name, tag.name, &history);
-    std::string what = Reason(tag.current.status, tag.current.path);
+    std::string what(tag.current.status.reason());
     if (!s.ok() || history.empty()) {
       keep_everything = true;
       what += "; its history is empty or unreadable, so every manifest of "
@@ -437,7 +425,7 @@ void RepositoryMarker::ChooseKeptUntagged() {
     valid_until_ns_ = std::min(valid_until_ns_,
                                nodes_[i].link_mtime_ns + options_.grace_ns);
   }
-  KeepClosure(std::move(roots));
+  KeepClosure(roots);
 }
 
 // Where a manifest's referrers may be found: by the subject each revision

@@ -29,6 +29,10 @@ struct GcOptions {
   bool full = false;
   // The time grace is measured from, ns since the epoch; 0 means now.
   int64_t now_ns = 0;
+  // Fill ManifestEligible::tag_history: one listing of each tag's history
+  // per repository with a manifest to delete. Only the drop-in's
+  // per-deletion log lines need it, so other runs skip that I/O.
+  bool record_tag_history = false;
 };
 
 // Counters a run updates as it goes; another thread may read them at any

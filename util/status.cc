@@ -6,6 +6,7 @@ Status::Status(Code code, std::string_view what, std::string_view why)
     : code_(code), message_(what) {
   if (!why.empty()) {
     message_.append(": ");
+    reason_at_ = message_.size();
     message_.append(why);
   }
 }

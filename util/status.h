@@ -7,6 +7,7 @@
 #ifndef REGSWEEP_UTIL_STATUS_H_
 #define REGSWEEP_UTIL_STATUS_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,11 @@ class Status {
 
   // The message without the code's name: "<what>: <why>".
   const std::string& message() const { return message_; }
+  // The <why> alone, for a message that names <what> already (a problem
+  // printed with its path); the whole message when there is no <why>.
+  std::string_view reason() const {
+    return std::string_view(message_).substr(reason_at_);
+  }
   // "IO error: <what>: <why>", or "OK".
   std::string ToString() const;
 
@@ -61,6 +67,7 @@ class Status {
 
   Code code_ = Code::kOk;
   std::string message_;
+  size_t reason_at_ = 0;  // where <why> starts in message_
 };
 
 }  // namespace regsweep

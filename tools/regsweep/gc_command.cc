@@ -83,6 +83,9 @@ enum class Style { kHuman, kDistribution };
 int Run(const std::string& root, const RunFlags& flags, Style style) {
   gc::GcOptions options;
   if (!MakeOptions(flags, &options)) return kExitUsage;
+  // Only the drop-in's per-deletion lines name tag history entries.
+  options.record_tag_history = style == Style::kDistribution && !flags.quiet &&
+                               LogEnabled(LogLevel::kInfo);
   // What the run was asked to write is checked before anything is deleted:
   // a cron job must not lose its report after the deletions.
   Status writable = CheckReportWritable(flags.json_path);
