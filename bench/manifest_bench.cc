@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gc/manifest.h"
+#include "gc/collection/manifest.h"
 #include "util/digest.h"
 
 namespace regsweep::gc {

@@ -42,7 +42,7 @@
 #include <string_view>
 #include <thread>
 
-#include "gc/manifest.h"
+#include "gc/collection/manifest.h"
 #include "testutil/manifest_mutator.h"
 #include "testutil/manifest_property.h"
 

@@ -15,7 +15,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
-#include "gc/mark_set.h"
+#include "gc/collection/mark_set.h"
 #include "util/digest.h"
 
 namespace regsweep::gc {

@@ -9,7 +9,7 @@
 //   listings   directory -> its listing at the last pass (blob prefix
 //              directories, and the walk of repositories/)
 // The last two are opaque bytes, encoded and decided by gc/ (see
-// gc/repository_mark.h, gc/blob_listing.h and gc/repository_walk.h): an
+// gc/incremental/repository_mark.h, gc/incremental/blob_listing.h and gc/incremental/repository_walk.h): an
 // incremental pass takes them back for what did not change.
 //
 // Contract:
@@ -40,7 +40,7 @@ namespace regsweep::index {
 // caller; the index stores it and gives it back. gc::Mark stores a
 // gc::ReferenceRole with flag bits: 0x80 for a descriptor that lists `urls`
 // (a foreign layer), 0x40 for a referrer's subject (see
-// gc/repository_snapshot.h).
+// gc/incremental/repository_snapshot.h).
 struct EdgeRecord {
   Digest child;
   uint8_t role = 0;

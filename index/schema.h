@@ -12,8 +12,8 @@
 //   tags       repo \0 tag             -> digest, push time
 //   repos      repo                    -> fingerprint, write time
 //   meta       key                     -> value (raw bytes)
-//   marks      repo                    -> opaque (gc/repository_mark.h)
-//   listings   alg/xx                  -> opaque (gc/blob_listing.h)
+//   marks      repo                    -> opaque (gc/incremental/repository_mark.h)
+//   listings   alg/xx                  -> opaque (gc/incremental/blob_listing.h)
 #ifndef REGSWEEP_INDEX_SCHEMA_H_
 #define REGSWEEP_INDEX_SCHEMA_H_
 

@@ -129,7 +129,7 @@ struct RepositoryDirectory {
 
 // What earlier walks of repositories/ found, so that a walk need not list a
 // directory that has not changed (a directory's times move when an entry is
-// added, removed or renamed). gc/repository_walk.h keeps it in the index.
+// added, removed or renamed). gc/incremental/repository_walk.h keeps it in the index.
 // A walk may call it from several threads at once.
 class RepositoryWalkMemo {
  public:
@@ -156,7 +156,7 @@ class Registry {
 
   // Every repository name (a directory with a _manifests or _layers child,
   // at any depth under repositories/), sorted. One directory at a time;
-  // gc/repository_walk.h walks them in parallel.
+  // gc/incremental/repository_walk.h walks them in parallel.
   Status ListRepositories(std::vector<std::string>* names,
                           std::vector<StoreProblem>* problems) const;
 

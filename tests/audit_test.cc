@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "gc/audit.h"
+#include "gc/inspection/audit.h"
 #include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/store.h"

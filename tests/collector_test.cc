@@ -7,7 +7,7 @@
 #include <atomic>
 #include <filesystem>
 
-#include "gc/collector.h"
+#include "gc/collection/collector.h"
 #include "index/ref_index.h"
 #include "storage/layout.h"
 #include "storage/store.h"

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "gc/disk_usage.h"
+#include "gc/inspection/disk_usage.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"

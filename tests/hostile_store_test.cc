@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "gc/audit.h"
-#include "gc/collector.h"
-#include "gc/disk_usage.h"
-#include "gc/report.h"
-#include "gc/why.h"
+#include "gc/inspection/audit.h"
+#include "gc/collection/collector.h"
+#include "gc/inspection/disk_usage.h"
+#include "gc/collection/report.h"
+#include "gc/inspection/why.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"

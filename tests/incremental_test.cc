@@ -12,11 +12,11 @@
 #include <set>
 #include <thread>
 
-#include "gc/blob_listing.h"
-#include "gc/change_stamp.h"
-#include "gc/collector.h"
+#include "gc/incremental/blob_listing.h"
+#include "gc/incremental/change_stamp.h"
+#include "gc/collection/collector.h"
 #include "util/content_hash.h"
-#include "gc/repository_mark.h"
+#include "gc/incremental/repository_mark.h"
 #include "index/memory_ref_index.h"
 #include "index/ref_index.h"
 #include "storage/layout.h"

@@ -20,7 +20,7 @@
 #include <limits>
 #include <string>
 
-#include "gc/manifest.h"
+#include "gc/collection/manifest.h"
 #include "testutil/go_json_oracle.h"
 #include "testutil/manifest_mutator.h"
 #include "testutil/manifest_property.h"

@@ -1,4 +1,4 @@
-#include "gc/manifest.h"
+#include "gc/collection/manifest.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // MarkSet: membership after Seal, including fingerprints at the edges of
 // its lookup buckets, and nothing marked that was not added.
-#include "gc/mark_set.h"
+#include "gc/collection/mark_set.h"
 
 #include <gtest/gtest.h>
 #include <tbb/parallel_for.h>

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "gc/collector.h"
+#include "gc/collection/collector.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"

@@ -1,7 +1,7 @@
-// The parallel walk of repositories/ (gc/repository_walk.h): it finds what
+// The parallel walk of repositories/ (gc/incremental/repository_walk.h): it finds what
 // the registry's one-directory-at-a-time listing finds, and with a memo it
 // recalls unchanged directories yet sees a new repository.
-#include "gc/repository_walk.h"
+#include "gc/incremental/repository_walk.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // Retention rules: globs, validation, keep-last, keep-tag, older-than, how
 // rules combine, and a policy evaluated over a store with controlled push
 // times.
-#include "gc/retention.h"
+#include "gc/tag_policy/retention.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

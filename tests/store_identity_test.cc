@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "gc/collector.h"
+#include "gc/collection/collector.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"
 

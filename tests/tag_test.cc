@@ -8,8 +8,8 @@
 #include <fstream>
 #include <set>
 
-#include "gc/collector.h"
-#include "gc/tag_catalog.h"
+#include "gc/collection/collector.h"
+#include "gc/tag_policy/tag_catalog.h"
 #include "storage/layout.h"
 #include "storage/registry.h"
 #include "storage/store.h"

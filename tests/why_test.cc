@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "gc/audit.h"
-#include "gc/why.h"
+#include "gc/inspection/audit.h"
+#include "gc/inspection/why.h"
 #include "storage/layout.h"
 #include "storage/store.h"
 #include "testutil/test_store.h"

@@ -1,6 +1,6 @@
 // GoOracle: a small JSON decoder that reads the way Go's encoding/json
 // does, written from the Go sources' behaviour (scanner.go, decode.go's
-// unquote, fold.go, unicode/utf8), not from gc/manifest.cc: a shared
+// unquote, fold.go, unicode/utf8), not from gc/collection/manifest.cc: a shared
 // mistake would hide the very bugs the oracle is for.
 #include "testutil/go_json_oracle.h"
 

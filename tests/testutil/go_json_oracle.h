@@ -1,5 +1,5 @@
 // GoOracle: the digests a registry client could read from a manifest's
-// bytes, worked out independently of gc/manifest.cc so that tests can check
+// bytes, worked out independently of gc/collection/manifest.cc so that tests can check
 // ParseManifest against it (ParseManifest must find a superset).
 //
 // Contract:

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gc/manifest.h"
+#include "gc/collection/manifest.h"
 #include "testutil/go_json_oracle.h"
 
 namespace regsweep::testing {

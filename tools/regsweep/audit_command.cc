@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "gc/audit.h"
+#include "gc/inspection/audit.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"

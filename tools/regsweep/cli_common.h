@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "gc/options.h"
+#include "gc/collection/options.h"
 #include "storage/store.h"
 #include "tools/regsweep/progress_line.h"
 #include "util/status.h"

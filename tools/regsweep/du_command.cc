@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "gc/disk_usage.h"
-#include "gc/finding.h"
+#include "gc/inspection/disk_usage.h"
+#include "gc/inspection/finding.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"

@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "gc/collector.h"
+#include "gc/collection/collector.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"

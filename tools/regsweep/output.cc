@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "gc/report.h"
+#include "gc/collection/report.h"
 #include "storage/layout.h"
 #include "tools/regsweep/log.h"
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "gc/collector.h"
+#include "gc/collection/collector.h"
 #include "util/status.h"
 
 namespace regsweep::cli {

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-#include "gc/options.h"
+#include "gc/collection/options.h"
 
 namespace regsweep::cli {
 

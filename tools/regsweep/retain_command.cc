@@ -1,11 +1,11 @@
 // `regsweep retain STORE`: removes the tags a retention policy does not
-// keep (gc/retention.h says which), then optionally collects.
+// keep (gc/tag_policy/retention.h says which), then optionally collects.
 #include <chrono>
 #include <cstdio>
 #include <memory>
 
-#include "gc/retention.h"
-#include "gc/tag_catalog.h"
+#include "gc/tag_policy/retention.h"
+#include "gc/tag_policy/tag_catalog.h"
 #include "storage/registry.h"
 #include "storage/store.h"
 #include "tools/regsweep/commands.h"

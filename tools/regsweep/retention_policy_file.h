@@ -11,14 +11,14 @@
 // Keys are the flag names, spelt with '_' or '-'. An unknown key is an
 // error: in a deletion policy a misspelt keep condition must not pass
 // unnoticed. What the values mean, and which rules are refused, is
-// gc/retention.h's business.
+// gc/tag_policy/retention.h's business.
 #ifndef REGSWEEP_TOOLS_REGSWEEP_RETENTION_POLICY_FILE_H_
 #define REGSWEEP_TOOLS_REGSWEEP_RETENTION_POLICY_FILE_H_
 
 #include <string>
 #include <vector>
 
-#include "gc/retention.h"
+#include "gc/tag_policy/retention.h"
 #include "util/status.h"
 
 namespace regsweep::cli {

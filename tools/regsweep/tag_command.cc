@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-#include "gc/tag_catalog.h"
+#include "gc/tag_policy/tag_catalog.h"
 #include "storage/registry.h"
 #include "storage/store.h"
 #include "tools/regsweep/commands.h"

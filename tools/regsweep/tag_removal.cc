@@ -7,8 +7,8 @@
 #include <set>
 #include <utility>
 
-#include "gc/collector.h"
-#include "gc/report.h"
+#include "gc/collection/collector.h"
+#include "gc/collection/report.h"
 #include "storage/layout.h"
 #include "storage/registry.h"
 #include "tools/regsweep/cli_common.h"

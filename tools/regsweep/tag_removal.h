@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "gc/options.h"
-#include "gc/problem.h"
-#include "gc/tag_catalog.h"
+#include "gc/collection/options.h"
+#include "gc/collection/problem.h"
+#include "gc/tag_policy/tag_catalog.h"
 #include "storage/store.h"
 
 namespace regsweep::cli {

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "gc/finding.h"
-#include "gc/why.h"
+#include "gc/inspection/finding.h"
+#include "gc/inspection/why.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"

@@ -1,0 +1,70 @@
+// Collector: one garbage-collection run, mark then sweep, and its report.
+//
+// The run refuses to delete anything when the mark met an error that could
+// hide a reference (GcReport::fatal is then non-empty and the store is
+// untouched). Other problems are reported and the run goes on.
+#ifndef REGSWEEP_GC_COLLECTOR_H_
+#define REGSWEEP_GC_COLLECTOR_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gc/collection/options.h"
+#include "gc/collection/problem.h"
+#include "gc/collection/sweep.h"
+#include "storage/store.h"
+#include "util/status.h"
+
+namespace regsweep::gc {
+
+// The regsweep version the JSON report names: CMakeLists.txt's project()
+// VERSION, which `regsweep --version` prints (REGSWEEP_VERSION, defined for
+// the binary only). tests/integration/test_dropin_lines.py checks that the
+// two agree.
+inline constexpr char kRegsweepVersion[] = "0.1.0";
+
+struct ManifestEligible {
+  std::string repository;
+  Digest digest;
+  // On a real run with options.record_tag_history, the tags whose history
+  // (tags/<tag>/index/) named this
+  // manifest when the sweep began: the entries it deletes with the
+  // revision (distribution's "deleting manifest tag reference" lines).
+  std::vector<std::string> tag_history;
+};
+
+struct GcReport {
+  std::string version = kRegsweepVersion;
+  std::string store;  // the store's Describe(""): its root directory
+  // Wall clock, ns since the epoch; finished_at_ns stays 0 when the run
+  // could not start.
+  int64_t started_at_ns = 0;
+  int64_t finished_at_ns = 0;
+  GcOptions options;
+  // "full", or "incremental" when repositories unchanged since the last
+  // complete pass with the same index were taken from it.
+  std::string pass = "full";
+  uint64_t repositories = 0;
+  uint64_t repositories_reread = 0;
+  uint64_t manifests_read = 0;
+  uint64_t blobs_marked = 0;
+  std::vector<ManifestEligible> manifests_eligible;
+  SweepResult sweep;  // eligible blobs, what was deleted, failed deletions
+  std::vector<Problem> problems;  // from the mark and the sweep
+  std::vector<std::string> fatal;  // non-empty: nothing was deleted
+  // Said to the operator, no effect on what is deleted (an index that could
+  // not be reused, say).
+  std::vector<std::string> warnings;
+  std::vector<std::pair<std::string, double>> phases;  // name, seconds
+};
+
+// Runs a collection over `store`. Returns non-OK only when the run could
+// not start (not a registry store, the index cannot be opened); otherwise
+// OK, with everything that happened in *report.
+Status RunGc(storage::Store* store, const GcOptions& options,
+             GcProgress* progress, GcReport* report);
+
+}  // namespace regsweep::gc
+
+#endif  // REGSWEEP_GC_COLLECTOR_H_
