@@ -100,9 +100,9 @@ void BM_List_StoreListDirectory(benchmark::State& state) {
     state.SkipWithError(fixture.error().c_str());
     return;
   }
-  std::vector<DirEntry> entries;
+  std::vector<ListEntry> entries;
   for (auto _ : state) {
-    Status status = fixture.store()->ListDirectory(kListed, &entries);
+    Status status = fixture.store()->List(kListed, &entries);
     if (!status.ok()) {
       state.SkipWithError(status.ToString().c_str());
       return;

@@ -608,7 +608,14 @@ Status RefIndex::Open(const std::string& dir, std::unique_ptr<RefIndex>* out) {
   rocksdb::DB* db = nullptr;
   rocksdb::Status opened =
       rocksdb::DB::Open(MakeDBOptions(), dir, families, &handles, &db);
-  if (!opened.ok()) return Status::IOError(dir, opened.ToString());
+  if (!opened.ok()) {
+    // RocksDB says "lock" when another process holds the database's LOCK
+    // file (it has no code of its own for that).
+    if (opened.ToString().find("lock") != std::string::npos) {
+      return Status::Busy(dir, opened.ToString());
+    }
+    return Status::IOError(dir, opened.ToString());
+  }
 
   auto index = std::make_unique<RocksRefIndex>(dir, db, std::move(handles));
   Status status = index->CheckFormatVersion();

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string_view>
 
+#include <xxhash.h>
+
 #include "storage/layout.h"
 #include "storage/store.h"
 
@@ -45,16 +47,45 @@ EntryType TypeFromMode(mode_t mode) {
   return EntryType::kOther;
 }
 
-FileInfo InfoFromStat(const struct stat& st) {
-  FileInfo info;
+int64_t Nanoseconds(const struct timespec& t) {
+  return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+// The fields that move when a file or directory changes, in a fixed layout
+// for hashing into its version. The change time moves with every change
+// (content, entries, times set by hand) and cannot be set back; the inode
+// tells a file replaced by another.
+struct VersionedFields {
+  uint64_t inode;
+  uint64_t size;
+  int64_t mtime_ns;
+  int64_t ctime_ns;
+  uint64_t type;
+};
+
+ObjectInfo InfoFromStat(const struct stat& st) {
+  ObjectInfo info;
   info.type = TypeFromMode(st.st_mode);
   info.size = static_cast<uint64_t>(st.st_size);
-  info.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-  info.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-  info.device = static_cast<uint64_t>(st.st_dev);
-  info.inode = static_cast<uint64_t>(st.st_ino);
-  info.links = static_cast<uint64_t>(st.st_nlink);
+  info.mtime_ns = Nanoseconds(st.st_mtim);
+  const int64_t ctime_ns = Nanoseconds(st.st_ctim);
+  info.changed_ns = std::max(info.mtime_ns, ctime_ns);
+  const VersionedFields fields{static_cast<uint64_t>(st.st_ino), info.size,
+                               info.mtime_ns, ctime_ns,
+                               1 + static_cast<uint64_t>(info.type)};
+  info.version = XXH3_64bits(&fields, sizeof(fields));
+  if (info.version == 0) info.version = 1;  // 0 means "no version"
+  // A directory's link count is 2 plus its subdirectories on ext4, XFS and
+  // tmpfs; btrfs (and ext4 past 65,000 subdirectories) says 1.
+  if (info.type == EntryType::kDirectory && st.st_nlink >= 2) {
+    info.subdirectories = static_cast<uint64_t>(st.st_nlink) - 2;
+  }
   return info;
+}
+
+// "dir/name", or `name` at the root.
+std::string Below(const std::string& dir, std::string_view name) {
+  return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
 }
 
 EntryType TypeFromDirent(unsigned char d_type) {
@@ -103,32 +134,42 @@ class FileStore final : public Store {
     for (const LinkedDir& dir : linked_) close(dir.fd);
   }
 
-  Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
-                       FileInfo* info = nullptr) override;
-  Status VisitDirectory(const std::string& path, const EntryVisitor& visit,
-                        FileInfo* info = nullptr) override;
-  void DescribeFiles(const std::string& dir,
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.directories = true;
+    c.atomic_rename = true;
+    c.object_versions_move = true;
+    c.directory_versions_move = true;
+    c.counts_subdirectories = true;
+    return c;
+  }
+  Status List(const std::string& path, std::vector<ListEntry>* entries,
+                       ObjectInfo* info = nullptr) override;
+  Status ListAll(const std::string& prefix, const KeyVisitor& visit) override;
+  Status Visit(const std::string& path, const EntryVisitor& visit,
+                        ObjectInfo* info = nullptr) override;
+  void DescribeBatch(const std::string& dir,
                      const std::vector<std::string>& names,
-                     std::vector<FileInfo>* infos,
+                     std::vector<ObjectInfo>* infos,
                      std::vector<Status>* statuses) override;
   void StatEach(
       const std::string& dir, const std::vector<std::string>& names,
       const std::function<int(int, const std::string&, struct stat*)>& describe,
-      std::vector<FileInfo>* infos, std::vector<Status>* statuses);
-  Status ReadFile(const std::string& path, uint64_t max_bytes,
-                  std::string* contents, FileInfo* info) override;
-  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
-                 uint64_t max_bytes, std::vector<FileContents>* files) override;
-  Status ReadFileRange(const std::string& path, uint64_t offset,
+      std::vector<ObjectInfo>* infos, std::vector<Status>* statuses);
+  Status Read(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, ObjectInfo* info) override;
+  void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes, std::vector<ObjectContents>* files) override;
+  Status ReadRange(const std::string& path, uint64_t offset,
                        uint64_t length, std::string* contents,
-                       FileInfo* info) override;
-  Status Stat(const std::string& path, FileInfo* info) override;
-  void StatFiles(const std::string& dir, const std::vector<std::string>& names,
-                 std::vector<FileInfo>* infos,
+                       ObjectInfo* info) override;
+  Status Stat(const std::string& path, ObjectInfo* info) override;
+  void StatBatch(const std::string& dir, const std::vector<std::string>& names,
+                 std::vector<ObjectInfo>* infos,
                  std::vector<Status>* statuses) override;
-  Status RemoveFile(const std::string& path) override;
-  Status RemoveTree(const std::string& path) override;
-  void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
+  void Delete(const std::string& dir, const std::vector<std::string>& names,
+              std::vector<Status>* results) override;
+  void DeleteTrees(const std::string& dir, const std::vector<std::string>& names,
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
   Status CheckWritable(const std::string& path) override;
@@ -155,13 +196,15 @@ class FileStore final : public Store {
   static int OpenBelow(int base_fd, const std::string& relative, int flags);
   // Reads the open regular file `fd` (named `path` in messages).
   Status ReadOpened(int fd, const std::string& path, uint64_t max_bytes,
-                    std::string* contents, FileInfo* info) const;
+                    std::string* contents, ObjectInfo* info) const;
   // Opens the directory that contains `path`; *leaf gets the last component.
   Status OpenParent(const std::string& path, ScopedFd* parent,
                     std::string* leaf) const;
   Status ErrnoStatus(const std::string& path, int error) const;
   Status RemoveTreeAt(int parent_fd, const std::string& leaf,
                       const std::string& path);
+  Status ListAllAt(int dir_fd, const std::string& relative,
+                   const std::string& path, const KeyVisitor& visit) const;
   static void RemoveUsualFile(int dir_fd, const std::string& name,
                               const std::string& file);
 
@@ -210,6 +253,9 @@ Status FileStore::ErrnoStatus(const std::string& path, int error) const {
     return Status::IOError(where,
                            "refusing to follow a symbolic link in the store");
   }
+  if (error == EACCES || error == EPERM || error == EROFS) {
+    return Status::PermissionDenied(where, std::strerror(error));
+  }
   return Status::IOError(where, std::strerror(error));
 }
 
@@ -228,20 +274,20 @@ Status FileStore::OpenParent(const std::string& path, ScopedFd* parent,
   return Status::OK();
 }
 
-Status FileStore::ListDirectory(const std::string& path,
-                                std::vector<DirEntry>* entries,
-                                FileInfo* info) {
+Status FileStore::List(const std::string& path,
+                                std::vector<ListEntry>* entries,
+                                ObjectInfo* info) {
   entries->clear();
-  return VisitDirectory(
+  return Visit(
       path,
       [entries](std::string_view name, EntryType type) {
-        entries->push_back(DirEntry{std::string(name), type});
+        entries->push_back(ListEntry{std::string(name), type});
       },
       info);
 }
 
-Status FileStore::VisitDirectory(const std::string& path,
-                                 const EntryVisitor& visit, FileInfo* info) {
+Status FileStore::Visit(const std::string& path,
+                                 const EntryVisitor& visit, ObjectInfo* info) {
   if (!IsCleanPath(path)) {
     return Status::InvalidArgument(Describe(path), "not a path in the store");
   }
@@ -283,8 +329,8 @@ Status FileStore::VisitDirectory(const std::string& path,
   return Status::OK();
 }
 
-Status FileStore::ReadFile(const std::string& path, uint64_t max_bytes,
-                           std::string* contents, FileInfo* info) {
+Status FileStore::Read(const std::string& path, uint64_t max_bytes,
+                           std::string* contents, ObjectInfo* info) {
   contents->clear();
   if (!IsCleanPath(path) || path.empty()) {
     return Status::InvalidArgument(Describe(path), "not a path in the store");
@@ -295,21 +341,21 @@ Status FileStore::ReadFile(const std::string& path, uint64_t max_bytes,
   return ReadOpened(fd.get(), path, max_bytes, contents, info);
 }
 
-void FileStore::ReadFiles(const std::string& dir,
+void FileStore::ReadBatch(const std::string& dir,
                           const std::vector<std::string>& names,
-                          uint64_t max_bytes, std::vector<FileContents>* files) {
-  files->assign(names.size(), FileContents());
+                          uint64_t max_bytes, std::vector<ObjectContents>* files) {
+  files->assign(names.size(), ObjectContents());
   int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
   if (raw_fd < 0) {
     Status s = IsCleanPath(dir) ? ErrnoStatus(dir, errno)
                                 : Status::InvalidArgument(Describe(dir),
                                                           "not a path in the store");
-    for (FileContents& file : *files) file.status = s;
+    for (ObjectContents& file : *files) file.status = s;
     return;
   }
   ScopedFd dir_fd(raw_fd);
   for (size_t i = 0; i < names.size(); ++i) {
-    FileContents& file = (*files)[i];
+    ObjectContents& file = (*files)[i];
     std::string path = dir + "/" + names[i];
     if (!IsCleanPath(names[i]) || names[i].empty()) {
       file.status = Status::InvalidArgument(Describe(path), "not a path in the store");
@@ -327,7 +373,7 @@ void FileStore::ReadFiles(const std::string& dir,
 
 Status FileStore::ReadOpened(int fd, const std::string& path,
                              uint64_t max_bytes, std::string* contents,
-                             FileInfo* info) const {
+                             ObjectInfo* info) const {
   struct stat st;
   if (fstat(fd, &st) != 0) return ErrnoStatus(path, errno);
   if (!S_ISREG(st.st_mode)) {
@@ -352,9 +398,9 @@ Status FileStore::ReadOpened(int fd, const std::string& path,
   return Status::OK();
 }
 
-Status FileStore::ReadFileRange(const std::string& path, uint64_t offset,
+Status FileStore::ReadRange(const std::string& path, uint64_t offset,
                                 uint64_t length, std::string* contents,
-                                FileInfo* info) {
+                                ObjectInfo* info) {
   contents->clear();
   if (!IsCleanPath(path) || path.empty()) {
     return Status::InvalidArgument(Describe(path), "not a path in the store");
@@ -385,7 +431,7 @@ Status FileStore::ReadFileRange(const std::string& path, uint64_t offset,
   return Status::OK();
 }
 
-Status FileStore::Stat(const std::string& path, FileInfo* info) {
+Status FileStore::Stat(const std::string& path, ObjectInfo* info) {
   const LinkedDir* linked = LinkedAt(path);
   if (path.empty() || linked != nullptr) {
     struct stat st;
@@ -415,8 +461,8 @@ Status FileStore::Stat(const std::string& path, FileInfo* info) {
 void FileStore::StatEach(
     const std::string& dir, const std::vector<std::string>& names,
     const std::function<int(int, const std::string&, struct stat*)>& describe,
-    std::vector<FileInfo>* infos, std::vector<Status>* statuses) {
-  infos->assign(names.size(), FileInfo());
+    std::vector<ObjectInfo>* infos, std::vector<Status>* statuses) {
+  infos->assign(names.size(), ObjectInfo());
   statuses->assign(names.size(), Status::OK());
   int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
   if (raw_fd < 0) {
@@ -443,9 +489,9 @@ void FileStore::StatEach(
   }
 }
 
-void FileStore::DescribeFiles(const std::string& dir,
+void FileStore::DescribeBatch(const std::string& dir,
                               const std::vector<std::string>& names,
-                              std::vector<FileInfo>* infos,
+                              std::vector<ObjectInfo>* infos,
                               std::vector<Status>* statuses) {
   StatEach(dir, names,
            [](int dir_fd, const std::string& name, struct stat* st) {
@@ -456,9 +502,9 @@ void FileStore::DescribeFiles(const std::string& dir,
            infos, statuses);
 }
 
-void FileStore::StatFiles(const std::string& dir,
+void FileStore::StatBatch(const std::string& dir,
                           const std::vector<std::string>& names,
-                          std::vector<FileInfo>* infos,
+                          std::vector<ObjectInfo>* infos,
                           std::vector<Status>* statuses) {
   StatEach(dir, names,
            [](int dir_fd, const std::string& name, struct stat* st) {
@@ -473,15 +519,20 @@ void FileStore::StatFiles(const std::string& dir,
            infos, statuses);
 }
 
-Status FileStore::RemoveFile(const std::string& path) {
-  ScopedFd parent;
-  std::string leaf;
-  Status s = OpenParent(path, &parent, &leaf);
-  if (!s.ok()) return s;
-  if (unlinkat(parent.get(), leaf.c_str(), 0) != 0) {
-    return ErrnoStatus(path, errno);
+void FileStore::Delete(const std::string& dir,
+                       const std::vector<std::string>& names,
+                       std::vector<Status>* results) {
+  results->assign(names.size(), Status::OK());
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string key = Below(dir, names[i]);
+    ScopedFd parent;
+    std::string leaf;
+    Status s = OpenParent(key, &parent, &leaf);
+    if (s.ok() && unlinkat(parent.get(), leaf.c_str(), 0) != 0) {
+      s = ErrnoStatus(key, errno);
+    }
+    (*results)[i] = s;
   }
-  return Status::OK();
 }
 
 Status FileStore::RemoveTreeAt(int parent_fd, const std::string& leaf,
@@ -507,14 +558,14 @@ Status FileStore::RemoveTreeAt(int parent_fd, const std::string& leaf,
     close(fd);
     return ErrnoStatus(path, error);
   }
-  std::vector<DirEntry> children;
+  std::vector<ListEntry> children;
   while (struct dirent* entry = readdir(dir)) {
     std::string_view name(entry->d_name);
     if (name == "." || name == "..") continue;
-    children.push_back(DirEntry{std::string(name), TypeFromDirent(entry->d_type)});
+    children.push_back(ListEntry{std::string(name), TypeFromDirent(entry->d_type)});
   }
   Status result;
-  for (const DirEntry& child : children) {
+  for (const ListEntry& child : children) {
     std::string child_path = path + "/" + child.name;
     // Files (the usual case: data, link) go with one unlink; anything
     // else takes the general route.
@@ -535,18 +586,9 @@ Status FileStore::RemoveTreeAt(int parent_fd, const std::string& leaf,
   return Status::OK();
 }
 
-Status FileStore::RemoveTree(const std::string& path) {
-  ScopedFd parent;
-  std::string leaf;
-  Status s = OpenParent(path, &parent, &leaf);
-  if (s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  return RemoveTreeAt(parent.get(), leaf, path);
-}
-
-void FileStore::RemoveTrees(const std::string& dir,
+void FileStore::DeleteTrees(const std::string& dir,
                             const std::vector<std::string>& names,
-                            const std::string& usual_file,
+                            const std::string& usual_key,
                             std::vector<Status>* results) {
   results->assign(names.size(), Status::OK());
   int raw_fd = IsCleanPath(dir) ? OpenBeneath(dir, O_RDONLY | O_DIRECTORY) : -1;
@@ -562,12 +604,12 @@ void FileStore::RemoveTrees(const std::string& dir,
     const std::string& name = names[i];
     if (name.empty() || name.find('/') != std::string::npos || name == "." ||
         name == "..") {
-      (*results)[i] = Status::InvalidArgument(Describe(dir + "/" + name),
+      (*results)[i] = Status::InvalidArgument(Describe(Below(dir, name)),
                                               "not an entry name");
       continue;
     }
-    if (!usual_file.empty()) RemoveUsualFile(fd.get(), name, usual_file);
-    (*results)[i] = RemoveTreeAt(fd.get(), name, dir + "/" + name);
+    if (!usual_key.empty()) RemoveUsualFile(fd.get(), name, usual_key);
+    (*results)[i] = RemoveTreeAt(fd.get(), name, Below(dir, name));
   }
 }
 
@@ -580,6 +622,59 @@ void FileStore::RemoveUsualFile(int dir_fd, const std::string& name,
   if (entry_fd < 0) return;
   unlinkat(entry_fd, file.c_str(), 0);
   close(entry_fd);
+}
+
+Status FileStore::ListAll(const std::string& prefix, const KeyVisitor& visit) {
+  if (!IsCleanPath(prefix)) {
+    return Status::InvalidArgument(Describe(prefix), "not a path in the store");
+  }
+  int fd = OpenBeneath(prefix, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return ErrnoStatus(prefix, errno);
+  return ListAllAt(fd, "", prefix, visit);
+}
+
+// Walks the open directory `dir_fd` (closing it), whose key relative to the
+// listed prefix is `relative` and whose own key is `path`: depth first,
+// every entry described with one fstatat, never through a symbolic link.
+Status FileStore::ListAllAt(int dir_fd, const std::string& relative,
+                            const std::string& path,
+                            const KeyVisitor& visit) const {
+  DIR* dir = fdopendir(dir_fd);
+  if (dir == nullptr) {
+    int error = errno;
+    close(dir_fd);
+    return ErrnoStatus(path, error);
+  }
+  std::vector<std::string> subdirectories;
+  Status result;
+  errno = 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (name == "." || name == "..") continue;
+    struct stat st;
+    if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      result = ErrnoStatus(Below(path, name), errno);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      subdirectories.emplace_back(name);
+    } else {
+      visit(Below(relative, name), InfoFromStat(st));
+    }
+    errno = 0;
+  }
+  if (result.ok() && errno != 0) result = ErrnoStatus(path, errno);
+  for (size_t i = 0; result.ok() && i < subdirectories.size(); ++i) {
+    const std::string& name = subdirectories[i];
+    int fd = OpenBelow(dirfd(dir), name, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) {
+      result = ErrnoStatus(Below(path, name), errno);
+      break;
+    }
+    result = ListAllAt(fd, Below(relative, name), Below(path, name), visit);
+  }
+  closedir(dir);
+  return result;
 }
 
 std::string FileStore::Identity() const {

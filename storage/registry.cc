@@ -19,7 +19,7 @@ bool IsTemporaryFile(std::string_view name, EntryType type) {
          name.ends_with(".tmp");
 }
 
-bool IsTemporaryFile(const DirEntry& entry) {
+bool IsTemporaryFile(const ListEntry& entry) {
   return IsTemporaryFile(entry.name, entry.type);
 }
 
@@ -39,8 +39,8 @@ StoreProblem LinkHidingLinks(const Registry& registry, const std::string& path,
 
 // Lists `path`; a missing directory is an empty one.
 Status ListOrEmpty(Store* store, const std::string& path,
-                   std::vector<DirEntry>* entries) {
-  Status s = store->ListDirectory(path, entries);
+                   std::vector<ListEntry>* entries) {
+  Status s = store->List(path, entries);
   if (s.IsNotFound()) {
     entries->clear();
     return Status::OK();
@@ -52,12 +52,12 @@ Status ListOrEmpty(Store* store, const std::string& path,
 // stamps). A directory that does not exist is no entries, described as
 // NotFound.
 Status ListDescribed(Store* store, const std::string& path,
-                     std::vector<DirEntry>* entries, FileInfo* info,
+                     std::vector<ListEntry>* entries, ObjectInfo* info,
                      Status* status) {
-  *status = store->ListDirectory(path, entries, info);
+  *status = store->List(path, entries, info);
   if (status->IsNotFound()) {
     entries->clear();
-    *info = FileInfo();
+    *info = ObjectInfo();
     return Status::OK();
   }
   return *status;
@@ -69,7 +69,7 @@ Status ListDescribed(Store* store, const std::string& path,
 // StatRepository's order at the end.
 struct Registry::ScanDescription {
   struct Entry {
-    FileInfo info;
+    ObjectInfo info;
     Status status;
   };
   Entry revisions_dir;
@@ -107,7 +107,7 @@ void LeaveTagsOut(RepositoryInfo* info) {
 }
 
 Status Registry::CheckLayout() const {
-  FileInfo info;
+  ObjectInfo info;
   Status s = store_->Stat(layout::V2Root(), &info);
   if (s.IsNotFound() || (s.ok() && info.type != EntryType::kDirectory)) {
     return Status::InvalidArgument(
@@ -159,12 +159,12 @@ Status Registry::ListRepositoryDirectory(const std::string& relative,
       return Status::OK();
     }
   }
-  std::vector<DirEntry> entries;
+  std::vector<ListEntry> entries;
   Status s = relative.empty() ? ListOrEmpty(store_, path, &entries)
-                              : store_->ListDirectory(path, &entries);
+                              : store_->List(path, &entries);
   if (!s.ok()) return s;
   size_t problems_before = problems->size();
-  for (const DirEntry& entry : entries) {
+  for (const ListEntry& entry : entries) {
     if (entry.name == layout::kManifestsDir || entry.name == layout::kLayersDir) {
       dir->is_repository = true;
     } else if (entry.name.front() == '_' || IsTemporaryFile(entry)) {
@@ -183,7 +183,7 @@ Status Registry::ListRepositoryDirectory(const std::string& relative,
 }
 
 // Turns a link file's bytes (or the error reading it) into a LinkInfo.
-LinkInfo Registry::ToLink(const std::string& path, FileContents file) const {
+LinkInfo Registry::ToLink(const std::string& path, ObjectContents file) const {
   LinkInfo link;
   link.path = store_->Describe(path);
   link.status = std::move(file.status);
@@ -198,8 +198,8 @@ LinkInfo Registry::ToLink(const std::string& path, FileContents file) const {
 }
 
 LinkInfo Registry::ReadLink(const std::string& path) const {
-  FileContents file;
-  file.status = store_->ReadFile(path, kMaxLinkBytes, &file.contents, &file.info);
+  ObjectContents file;
+  file.status = store_->Read(path, kMaxLinkBytes, &file.contents, &file.info);
   return ToLink(path, std::move(file));
 }
 
@@ -223,12 +223,12 @@ Status Registry::ScanRepository(const std::string& name,
 
 Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
                                ScanDescription* description) const {
-  std::vector<DirEntry> algorithms;
+  std::vector<ListEntry> algorithms;
   Status s = ListDescribed(store_, layout::RevisionsDir(name), &algorithms,
                            &description->revisions_dir.info,
                            &description->revisions_dir.status);
   if (!s.ok()) return s;
-  for (const DirEntry& algorithm : algorithms) {
+  for (const ListEntry& algorithm : algorithms) {
     std::string dir = layout::RevisionAlgorithmDir(name, algorithm.name);
     if (algorithm.type == EntryType::kSymlink) {
       info->problems.push_back(
@@ -242,7 +242,7 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
       continue;
     }
     info->shape.revision_algorithms.push_back(algorithm.name);
-    std::vector<DirEntry> revisions;
+    std::vector<ListEntry> revisions;
     ScanDescription::Entry& dir_entry =
         description->revision_algorithm_dirs.emplace_back();
     s = ListDescribed(store_, dir, &revisions, &dir_entry.info,
@@ -250,7 +250,7 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
     if (!s.ok()) return s;
     std::vector<std::string> hexes;
     std::vector<std::string> names;  // "<hex>/link"
-    for (const DirEntry& revision : revisions) {
+    for (const ListEntry& revision : revisions) {
       if (IsTemporaryFile(revision)) continue;
       if (revision.type == EntryType::kSymlink) {
         info->problems.push_back(LinkHidingLinks(
@@ -266,8 +266,8 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
       hexes.push_back(revision.name);
       names.push_back(layout::Join(revision.name, layout::kLinkFile));
     }
-    std::vector<FileContents> files;
-    store_->ReadFiles(dir, names, kMaxLinkBytes, &files);
+    std::vector<ObjectContents> files;
+    store_->ReadBatch(dir, names, kMaxLinkBytes, &files);
     for (size_t i = 0; i < files.size(); ++i) {
       // The directory name stands for the revision even when the link is
       // damaged: a malformed link must not hide its manifest.
@@ -287,14 +287,14 @@ Status Registry::ScanRevisions(const std::string& name, RepositoryInfo* info,
 
 Status Registry::ScanTags(const std::string& name, RepositoryInfo* info,
                           ScanDescription* description) const {
-  std::vector<DirEntry> tags;
+  std::vector<ListEntry> tags;
   Status s = ListDescribed(store_, layout::TagsDir(name), &tags,
                            &description->tags_dir.info,
                            &description->tags_dir.status);
   if (!s.ok()) return s;
   std::vector<std::string> tag_names;
   std::vector<std::string> link_names;  // "<tag>/current/link"
-  for (const DirEntry& tag : tags) {
+  for (const ListEntry& tag : tags) {
     if (IsTemporaryFile(tag)) continue;
     if (tag.type == EntryType::kSymlink) {
       info->problems.push_back(LinkHidingLinks(
@@ -310,8 +310,8 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info,
     tag_names.push_back(tag.name);
     link_names.push_back(layout::TagCurrentLinkName(tag.name));
   }
-  std::vector<FileContents> files;
-  store_->ReadFiles(layout::TagsDir(name), link_names, kMaxLinkBytes, &files);
+  std::vector<ObjectContents> files;
+  store_->ReadBatch(layout::TagsDir(name), link_names, kMaxLinkBytes, &files);
   for (size_t i = 0; i < files.size(); ++i) {
     info->shape.tags.push_back(tag_names[i]);
     description->tag_links.push_back(
@@ -325,7 +325,7 @@ Status Registry::ScanTags(const std::string& name, RepositoryInfo* info,
 
 void Registry::StatRepository(const std::string& name,
                               const RepositoryShape& shape,
-                              std::vector<FileInfo>* infos,
+                              std::vector<ObjectInfo>* infos,
                               std::vector<Status>* statuses) const {
   // One StatFiles call per directory, with names relative to it: each
   // opens its directory once, and the kernel walks short paths.
@@ -344,10 +344,10 @@ void Registry::StatRepository(const std::string& name,
   // middle directory here is described itself (the directories above) or
   // lies in one that is (a revision's or a tag's directory, in revisions/
   // <alg>/ or tags/), so putting a link there changes the description.
-  store_->DescribeFiles(layout::RepositoryDir(name), dirs, infos, statuses);
+  store_->DescribeBatch(layout::RepositoryDir(name), dirs, infos, statuses);
   // tags/ is described with the other directories (one open of the
   // repository), but its place is after the revision links.
-  FileInfo tags_info;
+  ObjectInfo tags_info;
   Status tags_status;
   if (shape.with_tags) {
     tags_info = infos->back();
@@ -357,9 +357,9 @@ void Registry::StatRepository(const std::string& name,
   }
   auto append = [&](const std::string& dir,
                     const std::vector<std::string>& names) {
-    std::vector<FileInfo> more_infos;
+    std::vector<ObjectInfo> more_infos;
     std::vector<Status> more_statuses;
-    store_->DescribeFiles(dir, names, &more_infos, &more_statuses);
+    store_->DescribeBatch(dir, names, &more_infos, &more_statuses);
     infos->insert(infos->end(), more_infos.begin(), more_infos.end());
     statuses->insert(statuses->end(), more_statuses.begin(),
                      more_statuses.end());
@@ -386,7 +386,7 @@ void Registry::StatRepository(const std::string& name,
 }
 
 Status Registry::StatBlobPrefix(const BlobPrefix& prefix,
-                                FileInfo* info) const {
+                                ObjectInfo* info) const {
   return store_->Stat(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
                       info);
 }
@@ -395,19 +395,19 @@ Status Registry::ListTagHistory(const std::string& repository,
                                 const std::string& tag,
                                 std::vector<Digest>* digests) const {
   digests->clear();
-  std::vector<DirEntry> algorithms;
+  std::vector<ListEntry> algorithms;
   Status s = ListOrEmpty(store_, layout::TagIndexDir(repository, tag),
                          &algorithms);
   if (!s.ok()) return s;
-  for (const DirEntry& algorithm : algorithms) {
+  for (const ListEntry& algorithm : algorithms) {
     if (!Digest::IsAlgorithmName(algorithm.name)) continue;
-    std::vector<DirEntry> entries;
+    std::vector<ListEntry> entries;
     s = ListOrEmpty(store_,
                     layout::TagIndexAlgorithmDir(repository, tag,
                                                  algorithm.name),
                     &entries);
     if (!s.ok()) return s;
-    for (const DirEntry& entry : entries) {
+    for (const ListEntry& entry : entries) {
       Digest digest;
       if (Digest::FromParts(algorithm.name, entry.name, &digest)) {
         digests->push_back(std::move(digest));
@@ -419,7 +419,7 @@ Status Registry::ListTagHistory(const std::string& repository,
 
 void Registry::ScanLayers(const std::string& name, RepositoryInfo* info,
                           ScanDescription* description) const {
-  std::vector<DirEntry> algorithms;
+  std::vector<ListEntry> algorithms;
   Status s = ListDescribed(store_, layout::LayersDir(name), &algorithms,
                            &description->layers_dir.info,
                            &description->layers_dir.status);
@@ -427,10 +427,10 @@ void Registry::ScanLayers(const std::string& name, RepositoryInfo* info,
     info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
     return;
   }
-  for (const DirEntry& algorithm : algorithms) {
+  for (const ListEntry& algorithm : algorithms) {
     if (!Digest::IsAlgorithmName(algorithm.name)) continue;
     info->shape.layer_algorithms.push_back(algorithm.name);
-    std::vector<DirEntry> layers;
+    std::vector<ListEntry> layers;
     std::string dir = layout::LayerAlgorithmDir(name, algorithm.name);
     ScanDescription::Entry& dir_entry =
         description->layer_algorithm_dirs.emplace_back();
@@ -439,7 +439,7 @@ void Registry::ScanLayers(const std::string& name, RepositoryInfo* info,
       info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
       continue;
     }
-    for (const DirEntry& layer : layers) {
+    for (const ListEntry& layer : layers) {
       Digest digest;
       if (layer.type == EntryType::kDirectory &&
           Digest::FromParts(algorithm.name, layer.name, &digest)) {
@@ -452,10 +452,10 @@ void Registry::ScanLayers(const std::string& name, RepositoryInfo* info,
 Status Registry::ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
                                   std::vector<StoreProblem>* problems) const {
   prefixes->clear();
-  std::vector<DirEntry> algorithms;
+  std::vector<ListEntry> algorithms;
   Status s = ListOrEmpty(store_, layout::BlobsRoot(), &algorithms);
   if (!s.ok()) return s;
-  for (const DirEntry& algorithm : algorithms) {
+  for (const ListEntry& algorithm : algorithms) {
     std::string dir = layout::BlobAlgorithmDir(algorithm.name);
     if (algorithm.type != EntryType::kDirectory ||
         !Digest::IsAlgorithmName(algorithm.name)) {
@@ -463,10 +463,10 @@ Status Registry::ListBlobPrefixes(std::vector<BlobPrefix>* prefixes,
                                                  "directory: skipped"));
       continue;
     }
-    std::vector<DirEntry> entries;
-    s = store_->ListDirectory(dir, &entries);
+    std::vector<ListEntry> entries;
+    s = store_->List(dir, &entries);
     if (!s.ok()) return s;
-    for (const DirEntry& entry : entries) {
+    for (const ListEntry& entry : entries) {
       if (entry.type == EntryType::kDirectory && entry.name.size() == 2) {
         prefixes->push_back(BlobPrefix{algorithm.name, entry.name});
       } else if (!IsTemporaryFile(entry)) {
@@ -497,7 +497,7 @@ Status Registry::VisitBlobs(
     const std::function<void(std::string_view hex)>& visit,
     std::vector<StoreProblem>* problems) const {
   std::string dir = layout::BlobPrefixDir(prefix.algorithm, prefix.prefix);
-  Status s = store_->VisitDirectory(dir, [&](std::string_view name,
+  Status s = store_->Visit(dir, [&](std::string_view name,
                                              EntryType type) {
     if (type == EntryType::kDirectory &&
         Digest::IsValidHex(prefix.algorithm, name) &&
@@ -518,14 +518,14 @@ BlobPrefix BlobPrefix::Of(const Digest& digest) {
 
 void Registry::StatBlobDirs(const BlobPrefix& prefix,
                             const std::vector<std::string>& hexes,
-                            std::vector<FileInfo>* infos,
+                            std::vector<ObjectInfo>* infos,
                             std::vector<Status>* statuses) const {
-  store_->StatFiles(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+  store_->StatBatch(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
                     hexes, infos, statuses);
 }
 
 Status Registry::StatBlob(const Digest& digest, BlobInfo* info) const {
-  FileInfo file;
+  ObjectInfo file;
   Status s = store_->Stat(layout::BlobDataPath(digest), &file);
   if (s.ok() && file.type == EntryType::kFile) {
     *info = BlobInfo{true, false, file.size, file.mtime_ns};
@@ -553,8 +553,8 @@ void Registry::StatBlobs(const BlobPrefix& prefix,
   for (const Digest& digest : digests) {
     names.push_back(layout::Join(digest.hex(), layout::kDataFile));
   }
-  std::vector<FileInfo> files;
-  store_->StatFiles(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+  std::vector<ObjectInfo> files;
+  store_->StatBatch(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
                     names, &files, statuses);
   infos->assign(digests.size(), BlobInfo());
   for (size_t i = 0; i < digests.size(); ++i) {
@@ -569,7 +569,7 @@ void Registry::StatBlobs(const BlobPrefix& prefix,
 
 Status Registry::ReadManifestBlob(const Digest& digest,
                                   std::string* bytes) const {
-  return store_->ReadFile(layout::BlobDataPath(digest), kMaxManifestBytes,
+  return store_->Read(layout::BlobDataPath(digest), kMaxManifestBytes,
                           bytes, nullptr);
 }
 
@@ -608,9 +608,13 @@ Status Registry::CheckCanRemoveLayerLinks(const std::string& repository) const {
 Status Registry::RemoveBlob(const Digest& digest) const {
   // The data file goes first: a blob directory without data is not a blob
   // to the registry, and a rerun removes the empty directory.
-  Status s = store_->RemoveFile(layout::BlobDataPath(digest));
-  if (!s.ok() && !s.IsNotFound()) return s;
-  return store_->RemoveTree(layout::BlobDir(digest));
+  std::vector<Status> results;
+  store_->Delete(layout::BlobDir(digest), {std::string(layout::kDataFile)},
+                 &results);
+  if (!results.front().ok() && !results.front().IsNotFound()) {
+    return results.front();
+  }
+  return store_->DeleteTree(layout::BlobDir(digest));
 }
 
 void Registry::RemoveBlobs(const BlobPrefix& prefix,
@@ -619,7 +623,7 @@ void Registry::RemoveBlobs(const BlobPrefix& prefix,
   std::vector<std::string> names;
   names.reserve(digests.size());
   for (const Digest& digest : digests) names.emplace_back(digest.hex());
-  store_->RemoveTrees(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
+  store_->DeleteTrees(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
                       names, std::string(layout::kDataFile), results);
 }
 
@@ -627,7 +631,7 @@ void Registry::RemoveLayerLinks(const std::string& repository,
                                 const std::vector<Digest>& digests,
                                 std::vector<Status>* results) const {
   results->assign(digests.size(), Status::OK());
-  // One RemoveTrees call per algorithm directory.
+  // One DeleteTrees call per algorithm directory.
   for (std::string_view algorithm : {"sha256", "sha512"}) {
     std::vector<std::string> names;
     std::vector<size_t> positions;
@@ -638,7 +642,7 @@ void Registry::RemoveLayerLinks(const std::string& repository,
     }
     if (names.empty()) continue;
     std::vector<Status> partial;
-    store_->RemoveTrees(layout::LayerAlgorithmDir(repository, algorithm), names,
+    store_->DeleteTrees(layout::LayerAlgorithmDir(repository, algorithm), names,
                         std::string(layout::kLinkFile), &partial);
     for (size_t j = 0; j < positions.size(); ++j) {
       (*results)[positions[j]] = partial[j];
@@ -648,13 +652,13 @@ void Registry::RemoveLayerLinks(const std::string& repository,
 
 Status Registry::RemoveRevision(const std::string& repository,
                                 const Digest& digest) const {
-  return store_->RemoveTree(layout::RevisionDir(repository, digest));
+  return store_->DeleteTree(layout::RevisionDir(repository, digest));
 }
 
 Status Registry::RemoveTagIndexEntry(const std::string& repository,
                                      const std::string& tag,
                                      const Digest& digest) const {
-  return store_->RemoveTree(layout::TagIndexEntryDir(repository, tag, digest));
+  return store_->DeleteTree(layout::TagIndexEntryDir(repository, tag, digest));
 }
 
 namespace {
@@ -735,7 +739,7 @@ Status Registry::CheckRepository(const std::string& repository) const {
   }
   for (const std::string& dir :
        {layout::ManifestsDir(repository), layout::LayersDir(repository)}) {
-    FileInfo info;
+    ObjectInfo info;
     Status s = store_->Stat(dir, &info);
     if (s.ok() && info.type == EntryType::kDirectory) return Status::OK();
     if (!s.ok() && !s.IsNotFound()) return s;
@@ -761,7 +765,7 @@ Status Registry::ReadTag(const std::string& repository, const std::string& tag,
   Status s = CheckTagNames(repository, tag);
   if (!s.ok()) return s;
   std::string dir = layout::TagDir(repository, tag);
-  FileInfo file;
+  ObjectInfo file;
   s = store_->Stat(dir, &file);
   if (!s.ok()) return s;
   if (file.type != EntryType::kDirectory) {
@@ -777,7 +781,7 @@ Status Registry::RemoveTag(const std::string& repository,
                            const std::string& tag) const {
   Status s = CheckTagNames(repository, tag);
   if (!s.ok()) return s;
-  return store_->RemoveTree(layout::TagDir(repository, tag));
+  return store_->DeleteTree(layout::TagDir(repository, tag));
 }
 
 
@@ -808,10 +812,10 @@ Status Registry::ListUploads(const std::string& repository,
                              std::vector<UploadInfo>* uploads,
                              std::vector<StoreProblem>* problems) const {
   uploads->clear();
-  std::vector<DirEntry> entries;
+  std::vector<ListEntry> entries;
   Status s = ListOrEmpty(store_, layout::UploadsDir(repository), &entries);
   if (!s.ok()) return s;
-  for (const DirEntry& entry : entries) {
+  for (const ListEntry& entry : entries) {
     const std::string dir = layout::UploadDir(repository, entry.name);
     if (entry.type != EntryType::kDirectory) {
       problems->push_back(
@@ -822,16 +826,16 @@ Status Registry::ListUploads(const std::string& repository,
     upload.id = entry.name;
     upload.path = store_->Describe(dir);
     std::string started;
-    if (store_->ReadFile(layout::UploadStartedAtPath(repository, entry.name),
+    if (store_->Read(layout::UploadStartedAtPath(repository, entry.name),
                          kMaxStartedAtBytes, &started, nullptr)
             .ok() &&
         ParseRfc3339(started, &upload.started_ns)) {
       upload.started_from_file = true;
     } else {
-      FileInfo info;
+      ObjectInfo info;
       if (store_->Stat(dir, &info).ok()) upload.started_ns = info.mtime_ns;
     }
-    FileInfo data;
+    ObjectInfo data;
     if (store_->Stat(layout::UploadDataPath(repository, entry.name), &data)
             .ok() &&
         data.type == EntryType::kFile) {
@@ -851,10 +855,10 @@ Status Registry::ReadBlobChunks(
   const std::string path = layout::BlobDataPath(digest);
   if (chunk_bytes == 0) chunk_bytes = 1 << 20;
   std::string piece;
-  FileInfo info;
+  ObjectInfo info;
   *size = 0;
   while (true) {
-    Status s = store_->ReadFileRange(path, *size, chunk_bytes, &piece,
+    Status s = store_->ReadRange(path, *size, chunk_bytes, &piece,
                                      *size == 0 ? &info : nullptr);
     if (!s.ok()) return s;
     if (piece.empty()) return Status::OK();

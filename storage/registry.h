@@ -75,7 +75,7 @@ struct RepositoryInfo {
   // listed, each link as it was when it was read. Only revision directories
   // whose names are digests are in the shape.
   RepositoryShape shape;
-  std::vector<FileInfo> described;
+  std::vector<ObjectInfo> described;
   std::vector<Status> described_statuses;
 };
 
@@ -122,7 +122,7 @@ struct UploadInfo {
 // subdirectories the walk descends into.
 struct RepositoryDirectory {
   std::string path;  // relative to repositories/; "" for repositories/
-  FileInfo info;     // described before it was listed
+  ObjectInfo info;     // described before it was listed
   bool is_repository = false;
   std::vector<std::string> children;
 };
@@ -136,7 +136,7 @@ class RepositoryWalkMemo {
   virtual ~RepositoryWalkMemo() = default;
   // True, with *dir filled, when `path` was remembered and `info`
   // (described just now) says it has not changed since.
-  virtual bool Recall(const std::string& path, const FileInfo& info,
+  virtual bool Recall(const std::string& path, const ObjectInfo& info,
                       RepositoryDirectory* dir) = 0;
   // A directory listed in full, that held nothing unexpected.
   virtual void Remember(const RepositoryDirectory& dir) = 0;
@@ -149,6 +149,9 @@ class Registry {
   static constexpr uint64_t kMaxManifestBytes = 64ull << 20;
 
   explicit Registry(Store* store) : store_(store) {}
+
+  // What the store's backend promises (storage/store.h).
+  Capabilities capabilities() const { return store_->capabilities(); }
 
   // OK when the store has docker/registry/v2; InvalidArgument naming the
   // missing directory otherwise.
@@ -186,7 +189,7 @@ class Registry {
   // the clock's granularity) the same scan. Entries that do not exist are
   // described as such: (*statuses)[i] is NotFound.
   void StatRepository(const std::string& name, const RepositoryShape& shape,
-                      std::vector<FileInfo>* infos,
+                      std::vector<ObjectInfo>* infos,
                       std::vector<Status>* statuses) const;
 
   // The digests a tag's history (tags/<tag>/index/) names: every manifest
@@ -198,7 +201,7 @@ class Registry {
                           std::vector<StoreProblem>* problems) const;
   // Describes a prefix directory itself: its times move when a blob
   // directory is added to it or removed from it.
-  Status StatBlobPrefix(const BlobPrefix& prefix, FileInfo* info) const;
+  Status StatBlobPrefix(const BlobPrefix& prefix, ObjectInfo* info) const;
   // Digests of every blob directory under one prefix.
   Status ListBlobs(const BlobPrefix& prefix, std::vector<Digest>* digests,
                    std::vector<StoreProblem>* problems) const;
@@ -214,7 +217,7 @@ class Registry {
   // whether each exists, without listing the prefix directory.
   void StatBlobDirs(const BlobPrefix& prefix,
                     const std::vector<std::string>& hexes,
-                    std::vector<FileInfo>* infos,
+                    std::vector<ObjectInfo>* infos,
                     std::vector<Status>* statuses) const;
 
   // NotFound when the blob has no directory at all.
@@ -335,7 +338,7 @@ class Registry {
                   ScanDescription* description) const;
   void ScanLayers(const std::string& name, RepositoryInfo* info,
                   ScanDescription* description) const;
-  LinkInfo ToLink(const std::string& path, FileContents file) const;
+  LinkInfo ToLink(const std::string& path, ObjectContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
 
   Store* store_;

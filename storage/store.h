@@ -1,16 +1,35 @@
-// Store: where the registry's bytes live. The engine reads and deletes only
-// through this interface, so it does not care whether the bytes sit on a
-// local filesystem or (later) in an object store. Modeled on leveldb::Env.
+// Store: where the registry's bytes live, and the contract every backend
+// meets. The engine reads and deletes only through this interface, and
+// asks only for what an object store (S3 and what speaks its API) can do:
+// list the keys under a prefix, read an object whole or a range of it,
+// describe one key, delete a batch of keys. What only some backends can do
+// (directories, rename, directory times that move) is declared in
+// Capabilities, never assumed. Modeled on leveldb::Env.
 //
-// Paths are relative to the store's root, '/'-separated, without a leading
-// slash (storage/layout.h builds them). A path never contains "." or ".."
-// components; implementations refuse such paths with InvalidArgument.
+// Keys are relative to the store's root, '/'-separated, without a leading
+// slash (storage/layout.h builds them). A key never contains an empty, "."
+// or ".." component; backends refuse such keys with InvalidArgument.
 //
-// Symbolic links are never followed: not by listing, reading, stat or
-// removal, and not in any component of a path (one documented exception:
-// DescribeFiles, which only describes). A symbolic link inside the
-// store is reported as an entry of type kSymlink and reading through it
+// The words. An *object* is a key that holds bytes (a regular file on a
+// filesystem). A *prefix* "a/b" stands for every key that begins "a/b/";
+// its *next level* is the set of names that follow "a/b/" up to the next
+// '/' (what a listing with a delimiter gives on S3, a directory's entries
+// on a filesystem). Where the backend has directories (Capabilities), a
+// prefix is a directory and exists even when empty; where it has none, a
+// prefix exists exactly while some key lies below it.
+//
+// Symbolic links (filesystem only) are never followed: not by listing,
+// reading, stat or deletion, and not in any component of a key (one
+// documented exception: DescribeBatch, which only describes). A symbolic
+// link inside the store is an entry of type kSymlink and reading through it
 // fails; so nothing outside the store is ever read or deleted.
+//
+// Errors are values: NotFound when a key (or prefix) does not exist;
+// Corruption when an object is larger than the caller allows; IOError,
+// naming the key as Describe gives it, for everything else (permissions,
+// EIO, a network failure after the backend's retries). Callers tell "not
+// there" from "cannot tell" by these codes: an IOError is never an empty
+// answer.
 //
 // Every method is safe to call from several threads at once.
 #ifndef REGSWEEP_STORAGE_STORE_H_
@@ -18,6 +37,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,156 +47,216 @@
 
 namespace regsweep::storage {
 
+// kFile: an object. kDirectory: a prefix with keys below it (a directory
+// where the backend has them). kSymlink and kOther: filesystem entries the
+// engine neither reads nor follows.
 enum class EntryType : uint8_t { kFile, kDirectory, kSymlink, kOther };
 
-struct DirEntry {
+// One name of a listing's next level.
+struct ListEntry {
   std::string name;
   EntryType type = EntryType::kOther;
 };
 
-struct FileInfo {
+// What the backend can tell about one key without reading it.
+struct ObjectInfo {
+  static constexpr uint64_t kUnknownCount =
+      std::numeric_limits<uint64_t>::max();
+
   EntryType type = EntryType::kOther;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;  // modification time, ns since the epoch
-  // Status change time, ns since the epoch: moves with every change to the
-  // file or directory (content, entries, times set by hand), and cannot be
-  // set back, so it tells change more surely than mtime_ns.
-  int64_t ctime_ns = 0;
-  // Which file this is (device and inode on a filesystem): tells one store
-  // from another even when they are reached by the same path.
-  uint64_t device = 0;
-  uint64_t inode = 0;
-  // Hard links to it. For a directory on most local filesystems (ext4,
-  // XFS, tmpfs) that is 2 plus its subdirectories, an exact count of them
-  // without listing; where it is not (btrfs says 1, ext4 past 65,000
-  // subdirectories too) callers must notice the mismatch and list.
-  uint64_t links = 0;
+  uint64_t size = 0;     // of an object, in bytes
+  int64_t mtime_ns = 0;  // modification time, ns since the epoch (0: none)
+  // An opaque change token: two descriptions of one key with different
+  // versions mean it changed; equal versions mean it did not, to the extent
+  // Capabilities promise (object_versions_move, directory_versions_move).
+  // 0: the backend gives none for this key, so nothing may be concluded.
+  // Filesystem: a hash of inode, size, modification and change time; S3:
+  // the ETag with LastModified.
+  uint64_t version = 0;
+  // The latest time the backend knows of at which the version moved (0:
+  // none). A version taken less than a clock tick after this may miss a
+  // change made in the same tick ("racy", as git calls it).
+  int64_t changed_ns = 0;
+  // Of a directory, where the backend counts_subdirectories: how many of
+  // its entries are directories. kUnknownCount otherwise.
+  uint64_t subdirectories = kUnknownCount;
 };
 
-// One file's outcome in a ReadFiles batch.
-struct FileContents {
+// An object's outcome in a ReadBatch.
+struct ObjectContents {
   Status status;
   std::string contents;
-  FileInfo info;
+  ObjectInfo info;
+};
+
+// The powers a backend has beyond the contract. Each is a promise: a
+// caller relies on one only where the backend declares it.
+struct Capabilities {
+  // Prefixes are directories: they exist of their own, empty or not, and
+  // Stat and List describe them. Without, a prefix exists while keys lie
+  // below it, and its description carries no time and no version.
+  bool directories = false;
+  // An object can be renamed within the store atomically.
+  bool atomic_rename = false;
+  // An object's version moves with every write to it and cannot be set
+  // back by hand (a filesystem's change time; an object store's ETag and
+  // LastModified, which only the store sets).
+  bool object_versions_move = false;
+  // A directory's version moves whenever an entry is added to it or
+  // removed from it (a filesystem directory's times). Without it, nothing
+  // can be concluded from a directory's version: whoever depends on what a
+  // prefix holds must list it again.
+  bool directory_versions_move = false;
+  // A directory's description counts its subdirectories
+  // (ObjectInfo::subdirectories), as ext4, XFS and tmpfs link counts do.
+  // Even then a description may say kUnknownCount (btrfs; ext4 past 65,000
+  // subdirectories).
+  bool counts_subdirectories = false;
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Fills *entries with the entries of directory `path`, in no particular
-  // order, without "." and "..". NotFound if `path` does not exist; IOError
-  // (naming the path) if it cannot be read or is not a directory. When
-  // `info` is not null it describes the directory itself, as it was before
-  // its entries were read (one fstat of the open directory).
-  virtual Status ListDirectory(const std::string& path,
-                               std::vector<DirEntry>* entries,
-                               FileInfo* info = nullptr) = 0;
+  // What this backend promises beyond the contract (see Capabilities).
+  virtual Capabilities capabilities() const = 0;
 
-  // ListDirectory without building the list: calls visit(name, type) for
-  // each entry (the name is valid during the call only), for directories of
-  // many thousand entries. This default lists through ListDirectory, so a
-  // wrapper that filters ListDirectory filters this too.
+  // Fills *entries with the next level of `prefix` ("" for the root), in
+  // no particular order: each name once, kDirectory for a name with keys
+  // below it. NotFound when the prefix does not exist (no directory; on a
+  // backend without directories, no key below it); IOError when it cannot
+  // be listed or is an object. When `info` is not null it describes the
+  // prefix itself as it was before its entries were listed (a backend
+  // without directories describes it as kDirectory with no version).
+  // An object store lists in pages; the whole listing is returned, or an
+  // error, never a part.
+  virtual Status List(const std::string& prefix,
+                      std::vector<ListEntry>* entries,
+                      ObjectInfo* info = nullptr) = 0;
+
+  // List without building the list: calls visit(name, type) for each name
+  // of the next level (the name is valid during the call only), for
+  // prefixes of many thousand names. On an error some names may have been
+  // visited already; the caller must then not act on them. This default
+  // lists through List, so a wrapper that filters List filters this too.
   using EntryVisitor = std::function<void(std::string_view, EntryType)>;
-  virtual Status VisitDirectory(const std::string& path,
-                                const EntryVisitor& visit,
-                                FileInfo* info = nullptr) {
-    std::vector<DirEntry> entries;
-    Status s = ListDirectory(path, &entries, info);
-    for (const DirEntry& entry : entries) visit(entry.name, entry.type);
+  virtual Status Visit(const std::string& prefix, const EntryVisitor& visit,
+                       ObjectInfo* info = nullptr) {
+    std::vector<ListEntry> entries;
+    Status s = List(prefix, &entries, info);
+    for (const ListEntry& entry : entries) visit(entry.name, entry.type);
     return s;
   }
 
-  // Reads the whole file `path` into *contents and, when `info` is not
-  // null, describes it (one open, one fstat: no separate Stat needed).
-  // NotFound if it does not exist; Corruption if it is larger than
-  // `max_bytes` (nothing is read); IOError if it cannot be read
-  // (permissions, EIO, a symlink, a directory).
-  virtual Status ReadFile(const std::string& path, uint64_t max_bytes,
-                          std::string* contents, FileInfo* info) = 0;
+  // Every object below `prefix`, at any depth: calls visit(key, info) with
+  // the key relative to `prefix` and its description (size, time and
+  // version: what an object store's listing gives for free). Symbolic
+  // links and other entries that are no objects are visited with their
+  // type, never followed. NotFound when the prefix does not exist.
+  using KeyVisitor =
+      std::function<void(std::string_view key, const ObjectInfo& info)>;
+  virtual Status ListAll(const std::string& prefix, const KeyVisitor& visit) = 0;
 
-  // ReadFile for several paths below directory `dir` at once (relative
-  // paths such as "<hex>/link"), opening `dir` once: a repository's links
-  // are read this way. (*files)[i] belongs to names[i].
-  virtual void ReadFiles(const std::string& dir,
+  // Reads the whole object `key` into *contents and, when `info` is not
+  // null, describes it (one request: no separate Stat needed). NotFound
+  // when it does not exist; Corruption when it is larger than `max_bytes`
+  // (nothing is read); IOError when it cannot be read (permissions, EIO,
+  // a symbolic link, a directory).
+  virtual Status Read(const std::string& key, uint64_t max_bytes,
+                      std::string* contents, ObjectInfo* info) = 0;
+
+  // Read for several keys below prefix `dir` at once (relative keys such
+  // as "<hex>/link"): a repository's links are read this way. A backend
+  // may open `dir` once or send the reads in parallel. (*objects)[i]
+  // belongs to names[i].
+  virtual void ReadBatch(const std::string& dir,
                          const std::vector<std::string>& names,
                          uint64_t max_bytes,
-                         std::vector<FileContents>* files) = 0;
+                         std::vector<ObjectContents>* objects) = 0;
 
-  // Reads at most `length` bytes of file `path` from byte `offset` into
-  // *contents (fewer at the end of the file; none at or past its end), and,
-  // when `info` is not null, describes the file (its size says when to
-  // stop). For streaming large files (verifying blob digests) in pieces
-  // that stay in the CPU cache. NotFound / IOError as ReadFile.
-  virtual Status ReadFileRange(const std::string& path, uint64_t offset,
-                               uint64_t length, std::string* contents,
-                               FileInfo* info) = 0;
+  // Reads at most `length` bytes of object `key` from byte `offset` into
+  // *contents (fewer at the end; none at or past it), and, when `info` is
+  // not null, describes the object (its size says when to stop): for
+  // streaming large objects (verifying blob digests) in pieces, and for
+  // reading only the head of one. NotFound / IOError as Read.
+  virtual Status ReadRange(const std::string& key, uint64_t offset,
+                           uint64_t length, std::string* contents,
+                           ObjectInfo* info) = 0;
 
-  // Describes `path` itself (a symlink is described, not followed).
-  // NotFound if it does not exist.
-  virtual Status Stat(const std::string& path, FileInfo* info) = 0;
+  // Describes `key` itself (a symbolic link is described, not followed).
+  // A prefix with keys below it is described as kDirectory (without
+  // directories: nothing else is known, and this may cost a listing).
+  // NotFound when neither an object nor a prefix has that name.
+  virtual Status Stat(const std::string& key, ObjectInfo* info) = 0;
 
-  // Describes several paths below directory `dir` at once (relative paths
-  // such as "<hex>/data"), opening `dir` once; like Stat, never following a
-  // symbolic link. (*statuses)[i] and (*infos)[i] belong to names[i].
-  virtual void StatFiles(const std::string& dir,
+  // Stat for several keys below prefix `dir` at once (relative keys such
+  // as "<hex>/data"), never following a symbolic link. (*statuses)[i] and
+  // (*infos)[i] belong to names[i].
+  virtual void StatBatch(const std::string& dir,
                          const std::vector<std::string>& names,
-                         std::vector<FileInfo>* infos,
+                         std::vector<ObjectInfo>* infos,
                          std::vector<Status>* statuses) = 0;
 
-  // StatFiles for change detection only, at one system call per name: the
-  // one exception to "never follow a symbolic link". The last component of
-  // a name is never followed (a link there is described as a link), but a
-  // middle one may be, by the kernel, so the description may be of a file
-  // outside the store. Nothing is read or changed, and a caller that also
-  // describes each middle directory's parent sees a link put there as a
-  // change (Registry::StatRepository does). This default calls StatFiles.
-  virtual void DescribeFiles(const std::string& dir,
+  // StatBatch for change detection only, where a backend can make it
+  // cheaper (a filesystem: one system call per name). The one exception
+  // to "never follow a symbolic link": the last component of a name is
+  // never followed (a link there is described as a link), but a middle one
+  // may be, so the description may be of something outside the store.
+  // Nothing is read or changed, and a caller that also describes each
+  // middle directory's parent sees a link put there as a change
+  // (Registry::StatRepository does). This default calls StatBatch.
+  virtual void DescribeBatch(const std::string& dir,
                              const std::vector<std::string>& names,
-                             std::vector<FileInfo>* infos,
+                             std::vector<ObjectInfo>* infos,
                              std::vector<Status>* statuses) {
-    StatFiles(dir, names, infos, statuses);
+    StatBatch(dir, names, infos, statuses);
   }
 
-  // Removes the file `path`. NotFound if it does not exist.
-  virtual Status RemoveFile(const std::string& path) = 0;
+  // Deletes the objects `names` below prefix `dir` (relative keys), as
+  // many at once as the backend can (an object store: 1000 keys a
+  // request). (*results)[i] is names[i]'s outcome, checked key by key:
+  // NotFound when it did not exist; IOError when it is not an object or
+  // could not be deleted. Directories are not removed.
+  virtual void Delete(const std::string& dir,
+                      const std::vector<std::string>& names,
+                      std::vector<Status>* results) = 0;
 
-  // Removes `path` and everything below it. Removing something that does
-  // not exist is OK (a rerun after an interrupted sweep finishes the job).
-  virtual Status RemoveTree(const std::string& path) = 0;
-
-  // Removes the entries `names` of directory `dir`, each with everything
-  // below it, opening `dir` once (the sweep deletes thousands of entries of
-  // one blob prefix directory). `usual_file`, if not empty, is a file each
-  // entry usually holds ("data", "link"): it is unlinked first, which
-  // usually leaves an empty directory and spares reading it. (*results)[i]
-  // is the outcome for names[i], as RemoveTree would give it; if `dir`
-  // cannot be opened every result is that error (NotFound: OK).
-  virtual void RemoveTrees(const std::string& dir,
+  // Deletes, for each of `names` (single names below prefix `dir`), the
+  // key dir/name and every key below it: a blob, a revision, a tag. A
+  // symbolic link is deleted as a link, never followed. `usual_key`, if not
+  // empty, is the one key each usually holds ("data", "link"): a backend
+  // may delete it first and so spare a listing when nothing else is left.
+  // Deleting what does not exist is OK (a rerun after an interrupted sweep
+  // finishes the job). (*results)[i] is the outcome for names[i]; when
+  // `dir` cannot be examined every result is that error (NotFound: OK).
+  virtual void DeleteTrees(const std::string& dir,
                            const std::vector<std::string>& names,
-                           const std::string& usual_file,
+                           const std::string& usual_key,
                            std::vector<Status>* results) = 0;
 
-  // Whether this process may add and remove entries of the directory
-  // `path`: OK, or IOError naming it with the system's reason (permission
-  // denied, a read-only filesystem); NotFound when it does not exist. A
-  // backend that cannot tell answers OK, and its deletions then report
-  // their own errors.
-  virtual Status CheckWritable(const std::string& path) {
-    (void)path;
+  // DeleteTrees for one key: `key` and everything below it.
+  Status DeleteTree(const std::string& key);
+
+  // Whether this process may add and delete keys below prefix `dir`: OK,
+  // or IOError naming it with the backend's reason (permission denied, a
+  // read-only filesystem); NotFound when it does not exist. A backend
+  // that cannot tell answers OK, and its deletions then report their own
+  // errors.
+  virtual Status CheckWritable(const std::string& dir) {
+    (void)dir;
     return Status::OK();
   }
 
-  // A human-readable name for `path` (for a filesystem, the absolute path),
-  // used in messages so an operator can find the file.
-  virtual std::string Describe(const std::string& path) const = 0;
+  // A human-readable name for `key` (filesystem: the absolute path; object
+  // store: s3://bucket/prefix/key), used in messages so an operator can
+  // find it.
+  virtual std::string Describe(const std::string& key) const = 0;
 
   // A name no other store shares, the same however this one is reached (a
-  // relative path, a symbolic link): what an index built for one store is
-  // matched against, so that it is never reused for another. Filesystem:
-  // "<device>:<inode>" of the registry's v2 directory (of the root when the
-  // store has none yet), so a copy of a store is another store. Empty when
-  // it cannot be told; an index is then never reused.
+  // relative path, a symbolic link, another endpoint alias is the
+  // backend's business): what an index built for one store is matched
+  // against, so that it is never reused for another. Empty when it cannot
+  // be told; an index is then never reused.
   virtual std::string Identity() const = 0;
 };
 
@@ -186,6 +266,13 @@ class Store {
 // symbolic link in its place: an operator may move a store's parts to
 // another disk that way. Below them, as below the root, no symbolic link is
 // ever followed.
+//
+// What it promises: directories, atomic rename, object and directory
+// versions that move (a version hashes the inode, size, modification and
+// change time, and the change time cannot be set back), subdirectory
+// counts where the filesystem keeps them. Identity: "<device>:<inode>" of
+// the registry's v2 directory (of the root when the store has none yet),
+// so a copy of a store is another store.
 Status OpenFileStore(const std::string& root,
                      const std::vector<std::string>& linked_dirs,
                      std::unique_ptr<Store>* store);
@@ -199,47 +286,51 @@ class StoreWrapper : public Store {
  public:
   explicit StoreWrapper(Store* target) : target_(target) {}
 
-  Status ListDirectory(const std::string& path, std::vector<DirEntry>* entries,
-                       FileInfo* info = nullptr) override {
-    return target_->ListDirectory(path, entries, info);
+  Capabilities capabilities() const override {
+    return target_->capabilities();
   }
-  Status ReadFile(const std::string& path, uint64_t max_bytes,
-                  std::string* contents, FileInfo* info) override {
-    return target_->ReadFile(path, max_bytes, contents, info);
+  Status List(const std::string& prefix, std::vector<ListEntry>* entries,
+              ObjectInfo* info = nullptr) override {
+    return target_->List(prefix, entries, info);
   }
-  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
-                 uint64_t max_bytes, std::vector<FileContents>* files) override {
-    target_->ReadFiles(dir, names, max_bytes, files);
+  Status ListAll(const std::string& prefix, const KeyVisitor& visit) override {
+    return target_->ListAll(prefix, visit);
   }
-  Status ReadFileRange(const std::string& path, uint64_t offset,
-                       uint64_t length, std::string* contents,
-                       FileInfo* info) override {
-    return target_->ReadFileRange(path, offset, length, contents, info);
+  Status Read(const std::string& key, uint64_t max_bytes,
+              std::string* contents, ObjectInfo* info) override {
+    return target_->Read(key, max_bytes, contents, info);
   }
-  Status Stat(const std::string& path, FileInfo* info) override {
-    return target_->Stat(path, info);
+  void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes,
+                 std::vector<ObjectContents>* objects) override {
+    target_->ReadBatch(dir, names, max_bytes, objects);
   }
-  void StatFiles(const std::string& dir, const std::vector<std::string>& names,
-                 std::vector<FileInfo>* infos,
+  Status ReadRange(const std::string& key, uint64_t offset, uint64_t length,
+                   std::string* contents, ObjectInfo* info) override {
+    return target_->ReadRange(key, offset, length, contents, info);
+  }
+  Status Stat(const std::string& key, ObjectInfo* info) override {
+    return target_->Stat(key, info);
+  }
+  void StatBatch(const std::string& dir, const std::vector<std::string>& names,
+                 std::vector<ObjectInfo>* infos,
                  std::vector<Status>* statuses) override {
-    target_->StatFiles(dir, names, infos, statuses);
+    target_->StatBatch(dir, names, infos, statuses);
   }
-  Status RemoveFile(const std::string& path) override {
-    return target_->RemoveFile(path);
+  void Delete(const std::string& dir, const std::vector<std::string>& names,
+              std::vector<Status>* results) override {
+    target_->Delete(dir, names, results);
   }
-  Status RemoveTree(const std::string& path) override {
-    return target_->RemoveTree(path);
-  }
-  void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
-                   const std::string& usual_file,
+  void DeleteTrees(const std::string& dir, const std::vector<std::string>& names,
+                   const std::string& usual_key,
                    std::vector<Status>* results) override {
-    target_->RemoveTrees(dir, names, usual_file, results);
+    target_->DeleteTrees(dir, names, usual_key, results);
   }
-  Status CheckWritable(const std::string& path) override {
-    return target_->CheckWritable(path);
+  Status CheckWritable(const std::string& dir) override {
+    return target_->CheckWritable(dir);
   }
-  std::string Describe(const std::string& path) const override {
-    return target_->Describe(path);
+  std::string Describe(const std::string& key) const override {
+    return target_->Describe(key);
   }
   std::string Identity() const override { return target_->Identity(); }
 

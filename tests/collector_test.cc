@@ -285,10 +285,10 @@ class FailingReadStore : public storage::StoreWrapper {
  public:
   FailingReadStore(storage::Store* target, std::string path)
       : StoreWrapper(target), path_(std::move(path)) {}
-  Status ReadFile(const std::string& path, uint64_t max, std::string* contents,
-                  storage::FileInfo* info) override {
+  Status Read(const std::string& path, uint64_t max, std::string* contents,
+                  storage::ObjectInfo* info) override {
     if (path == path_) return Status::IOError(Describe(path), "Input/output error");
-    return StoreWrapper::ReadFile(path, max, contents, info);
+    return StoreWrapper::Read(path, max, contents, info);
   }
 
  private:
@@ -326,27 +326,41 @@ class InterruptingStore : public storage::StoreWrapper {
  public:
   InterruptingStore(storage::Store* target, int allowed)
       : StoreWrapper(target), allowed_(allowed) {}
-  Status RemoveFile(const std::string& path) override {
-    if (IsBlob(path) && allowed_-- <= 0) return Interrupted(path);
-    return StoreWrapper::RemoveFile(path);
+  void Delete(const std::string& dir, const std::vector<std::string>& names,
+              std::vector<Status>* results) override {
+    EachUnlessInterrupted(dir, names, results, [&](const std::string& name,
+                                                   std::vector<Status>* one) {
+      StoreWrapper::Delete(dir, {name}, one);
+    });
   }
-  Status RemoveTree(const std::string& path) override {
-    if (IsBlob(path) && allowed_-- <= 0) return Interrupted(path);
-    return StoreWrapper::RemoveTree(path);
-  }
-  void RemoveTrees(const std::string& dir, const std::vector<std::string>& names,
-                   const std::string& usual_file,
+  void DeleteTrees(const std::string& dir, const std::vector<std::string>& names,
+                   const std::string& usual_key,
                    std::vector<Status>* results) override {
-    results->clear();
-    for (const std::string& name : names) {
-      std::string path = dir + "/" + name;
-      results->push_back(IsBlob(path) && allowed_-- <= 0 ? Interrupted(path)
-                                                         : StoreWrapper::RemoveTree(path));
-    }
-    (void)usual_file;
+    EachUnlessInterrupted(dir, names, results, [&](const std::string& name,
+                                                   std::vector<Status>* one) {
+      StoreWrapper::DeleteTrees(dir, {name}, usual_key, one);
+    });
   }
 
  private:
+  // Deletes each name with `remove`, but fails blob deletions past the
+  // allowed count.
+  template <typename Remove>
+  void EachUnlessInterrupted(const std::string& dir,
+                             const std::vector<std::string>& names,
+                             std::vector<Status>* results, Remove remove) {
+    results->clear();
+    for (const std::string& name : names) {
+      const std::string path = dir + "/" + name;
+      if (IsBlob(path) && allowed_-- <= 0) {
+        results->push_back(Interrupted(path));
+        continue;
+      }
+      std::vector<Status> one;
+      remove(name, &one);
+      results->push_back(one.front());
+    }
+  }
   static bool IsBlob(const std::string& path) {
     return path.find("/blobs/") != std::string::npos;
   }

@@ -186,64 +186,111 @@ TEST(StoredListingTest, SmallChangesGoToADeltaOfTheSameGeneration) {
   EXPECT_TRUE(loaded.Current().Contains(base[5]));
 }
 
+// A backend that promises what a filesystem does.
+gc::StampTrust FilesystemTrust(int64_t trusted_before_ns) {
+  gc::StampTrust trust;
+  trust.promises.directories = true;
+  trust.promises.object_versions_move = true;
+  trust.promises.directory_versions_move = true;
+  trust.trusted_before_ns = trusted_before_ns;
+  return trust;
+}
+
 TEST(ChangeStampTest, TrustsOnlyOldTimesAndKnownStates) {
-  storage::FileInfo old_file;
-  old_file.inode = 7;
+  const gc::StampTrust trust = FilesystemTrust(1000);
+  storage::ObjectInfo old_file;
+  old_file.type = storage::EntryType::kFile;
+  old_file.version = 7;
   old_file.mtime_ns = 100;
-  old_file.ctime_ns = 100;
+  old_file.changed_ns = 100;
   std::vector<Status> ok = {Status::OK()};
-  gc::ChangeStamp stamp = gc::StampOf({old_file}, ok, 1000);
+  gc::ChangeStamp stamp = gc::StampOf({old_file}, ok, trust);
   EXPECT_TRUE(stamp.trusted);
-  // A time within the racy margin of the pass: not trusted.
-  storage::FileInfo recent = old_file;
-  recent.ctime_ns = 1000;
-  EXPECT_FALSE(gc::StampOf({recent}, ok, 1000).trusted);
+  // A change within the racy margin of the pass: not trusted.
+  storage::ObjectInfo recent = old_file;
+  recent.changed_ns = 1000;
+  EXPECT_FALSE(gc::StampOf({recent}, ok, trust).trusted);
+  // No version: nothing can be concluded.
+  storage::ObjectInfo unversioned = old_file;
+  unversioned.version = 0;
+  EXPECT_FALSE(gc::StampOf({unversioned}, ok, trust).trusted);
   // Absent is a state; an unreadable entry is not.
-  EXPECT_TRUE(gc::StampOf({storage::FileInfo()},
-                          {Status::NotFound("x", "gone")}, 1000).trusted);
-  EXPECT_FALSE(gc::StampOf({storage::FileInfo()},
-                           {Status::IOError("x", "EIO")}, 1000).trusted);
-  // Each field counts: another inode, size, time or absence, another hash.
-  storage::FileInfo other = old_file;
-  other.inode = 8;
-  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
+  EXPECT_TRUE(gc::StampOf({storage::ObjectInfo()},
+                          {Status::NotFound("x", "gone")}, trust).trusted);
+  EXPECT_FALSE(gc::StampOf({storage::ObjectInfo()},
+                           {Status::IOError("x", "EIO")}, trust).trusted);
+  // Another version, type or absence: another hash.
+  storage::ObjectInfo other = old_file;
+  other.version = 8;
+  EXPECT_NE(gc::StampOf({other}, ok, trust).hash, stamp.hash);
   other = old_file;
-  other.size = 1;
-  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
-  other = old_file;
-  other.ctime_ns = 101;
-  EXPECT_NE(gc::StampOf({other}, ok, 1000).hash, stamp.hash);
-  EXPECT_NE(gc::StampOf({storage::FileInfo()}, {Status::NotFound("x", "")}, 1000).hash,
+  other.type = storage::EntryType::kDirectory;
+  EXPECT_NE(gc::StampOf({other}, ok, trust).hash, stamp.hash);
+  EXPECT_NE(gc::StampOf({storage::ObjectInfo()}, {Status::NotFound("x", "")},
+                        trust).hash,
             stamp.hash);
+}
+
+TEST(ChangeStampTest, TrustsNothingTheBackendDoesNotPromise) {
+  storage::ObjectInfo dir;
+  dir.type = storage::EntryType::kDirectory;
+  dir.version = 7;
+  dir.changed_ns = 100;
+  storage::ObjectInfo file = dir;
+  file.type = storage::EntryType::kFile;
+  const std::vector<Status> ok = {Status::OK()};
+  const std::vector<Status> absent = {Status::NotFound("x", "gone")};
+
+  gc::StampTrust no_directory_versions = FilesystemTrust(1000);
+  no_directory_versions.promises.directory_versions_move = false;
+  EXPECT_FALSE(gc::StampOf({dir}, ok, no_directory_versions).trusted);
+  EXPECT_TRUE(gc::StampOf({file}, ok, no_directory_versions).trusted);
+  // Absence of a directory shows nothing where directories do not move.
+  EXPECT_FALSE(gc::StampOf({storage::ObjectInfo()}, absent,
+                           no_directory_versions).trusted);
+
+  // An object store: no directories, so "absent" may be a prefix with keys
+  // below it, and only objects have versions.
+  gc::StampTrust object_store;
+  object_store.promises.object_versions_move = true;
+  object_store.trusted_before_ns = 1000;
+  EXPECT_FALSE(gc::StampOf({storage::ObjectInfo()}, absent, object_store).trusted);
+  EXPECT_FALSE(gc::StampOf({dir}, ok, object_store).trusted);
+  EXPECT_TRUE(gc::StampOf({file}, ok, object_store).trusted);
+
+  // No promise at all: nothing is trusted.
+  gc::StampTrust none;
+  none.trusted_before_ns = 1000;
+  EXPECT_FALSE(gc::StampOf({file}, ok, none).trusted);
 }
 
 // Counts the link and manifest reads of a pass.
 class CountingStore : public storage::StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
-  void ReadFiles(const std::string& dir, const std::vector<std::string>& names,
+  void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
                  uint64_t max_bytes,
-                 std::vector<storage::FileContents>* files) override {
+                 std::vector<storage::ObjectContents>* files) override {
     reads += names.size();
-    StoreWrapper::ReadFiles(dir, names, max_bytes, files);
+    StoreWrapper::ReadBatch(dir, names, max_bytes, files);
   }
-  Status ReadFile(const std::string& path, uint64_t max_bytes,
-                  std::string* contents, storage::FileInfo* info) override {
+  Status Read(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, storage::ObjectInfo* info) override {
     ++reads;
-    return StoreWrapper::ReadFile(path, max_bytes, contents, info);
+    return StoreWrapper::Read(path, max_bytes, contents, info);
   }
-  Status ListDirectory(const std::string& path,
-                       std::vector<storage::DirEntry>* entries,
-                       storage::FileInfo* info) override {
+  Status List(const std::string& path,
+                       std::vector<storage::ListEntry>* entries,
+                       storage::ObjectInfo* info) override {
     ++lists;
-    return StoreWrapper::ListDirectory(path, entries, info);
+    return StoreWrapper::List(path, entries, info);
   }
-  Status VisitDirectory(
+  Status Visit(
       const std::string& path,
       const std::function<void(std::string_view, storage::EntryType)>& visit,
-      storage::FileInfo* info) override {
+      storage::ObjectInfo* info) override {
     ++lists;
-    return StoreWrapper::VisitDirectory(path, visit, info);
+    return StoreWrapper::Visit(path, visit, info);
   }
   std::atomic<uint64_t> reads{0};
   std::atomic<uint64_t> lists{0};
@@ -298,7 +345,7 @@ class IncrementalPassTest : public ::testing::Test {
 
   // The incremental pass must name what a full pass without index names.
   void ExpectSameAsFull(const gc::GcReport& incremental) {
-    EXPECT_EQ(incremental.pass, "incremental");
+    EXPECT_EQ(incremental.pass, gc::PassKind::kIncremental);
     EXPECT_EQ(Named(incremental), Named(Run(false)));
   }
 
@@ -361,7 +408,7 @@ class IncrementalPassTest : public ::testing::Test {
 TEST_F(IncrementalPassTest, UnchangedStoreIsNeitherReadNorListed) {
   LetChangesAge();
   gc::GcReport full = Run(true);
-  EXPECT_EQ(full.pass, "full");
+  EXPECT_EQ(full.pass, gc::PassKind::kFull);
   uint64_t reads = 0, lists = 0;
   gc::GcReport again = Run(true, &reads, false, &lists);
   EXPECT_EQ(again.repositories_reread, 0u);
@@ -540,7 +587,7 @@ TEST_F(IncrementalPassTest, AnotherModeDoesNotReuseTheMark) {
   options.index_dir = index_dir_;
   gc::GcReport report;
   ASSERT_TRUE(gc::RunGc(files.get(), options, nullptr, &report).ok());
-  EXPECT_EQ(report.pass, "incremental");
+  EXPECT_EQ(report.pass, gc::PassKind::kIncremental);
   // Default mode keeps every revision: the old image's layer too.
   for (const auto& blob : report.sweep.blobs_eligible) {
     EXPECT_NE(blob.digest, old_image_);

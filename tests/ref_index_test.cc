@@ -562,7 +562,7 @@ TEST_F(RefIndexTest, OpenErrorsNameTheDirectory) {
   // Already open (locked) by this process.
   std::unique_ptr<RefIndex> second;
   Status locked = RefIndex::Open(dir_, &second);
-  EXPECT_TRUE(locked.IsIOError()) << locked.ToString();
+  EXPECT_TRUE(locked.IsBusy()) << locked.ToString();
   EXPECT_NE(locked.message().find(dir_), std::string::npos);
 
   // Not a directory.

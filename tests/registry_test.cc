@@ -128,27 +128,27 @@ TEST_F(RegistryTest, StoreNeverReadsOrDeletesThroughSymlinks) {
       outside.Path(layout::BlobDir(victim)),
       test_.Path("docker/registry/v2/link-out"));
   std::string contents;
-  Status s = store_->ReadFile("docker/registry/v2/link-out/data", 100,
+  Status s = store_->Read("docker/registry/v2/link-out/data", 100,
                               &contents, nullptr);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_THAT(s.message(), ::testing::HasSubstr("symbolic link"));
-  EXPECT_TRUE(store_->RemoveTree("docker/registry/v2/link-out/data").IsIOError());
+  EXPECT_TRUE(store_->DeleteTree("docker/registry/v2/link-out/data").IsIOError());
   // Removing the link itself removes only the link.
-  EXPECT_TRUE(store_->RemoveTree("docker/registry/v2/link-out").ok());
+  EXPECT_TRUE(store_->DeleteTree("docker/registry/v2/link-out").ok());
   EXPECT_TRUE(std::filesystem::exists(outside.Path(layout::BlobDataPath(victim))));
 }
 
 TEST_F(RegistryTest, StoreRefusesDotDotPaths) {
   std::string contents;
-  EXPECT_TRUE(store_->ReadFile("docker/../../etc/passwd", 100, &contents, nullptr)
+  EXPECT_TRUE(store_->Read("docker/../../etc/passwd", 100, &contents, nullptr)
                   .IsInvalidArgument());
-  EXPECT_TRUE(store_->RemoveTree("..").IsInvalidArgument());
+  EXPECT_TRUE(store_->DeleteTree("..").IsInvalidArgument());
 }
 
 TEST_F(RegistryTest, ReadFileRefusesOversizedFiles) {
   Digest big = test_.PutBlob(std::string(2000, 'x'));
   std::string contents;
-  Status s = store_->ReadFile(layout::BlobDataPath(big), 1000, &contents, nullptr);
+  Status s = store_->Read(layout::BlobDataPath(big), 1000, &contents, nullptr);
   EXPECT_TRUE(s.IsCorruption());
 }
 

@@ -74,18 +74,19 @@ TEST_F(RepositoryWalkTest, FindsWhatTheSerialListingFinds) {
 
 TEST_F(RepositoryWalkTest, RecallsUnchangedDirectoriesAndSeesANewRepository) {
   // Every time counts as settled: the walk remembers what it lists.
-  const int64_t trusted_before_ns = NowNs() + 3600 * int64_t{1000000000};
+  const StampTrust trust{registry_->capabilities(),
+                         NowNs() + 3600 * int64_t{1000000000}};
   auto index = index::NewMemoryRefIndex();
   std::vector<std::string> first, second, third;
   std::vector<storage::StoreProblem> problems;
   {
-    RepositoryWalk walk(trusted_before_ns);
+    RepositoryWalk walk(trust);
     ASSERT_TRUE(WalkRepositories(*registry_, &walk, &first, &problems).ok());
     EXPECT_EQ(walk.recalled(), 0u);
     ASSERT_TRUE(walk.Save(index.get()).ok());
   }
   {
-    RepositoryWalk walk(trusted_before_ns);
+    RepositoryWalk walk(trust);
     walk.Load(index.get());
     ASSERT_TRUE(WalkRepositories(*registry_, &walk, &second, &problems).ok());
     EXPECT_EQ(second, first);
@@ -93,10 +94,10 @@ TEST_F(RepositoryWalkTest, RecallsUnchangedDirectoriesAndSeesANewRepository) {
     EXPECT_EQ(walk.recalled(), 1u + 7u + 35u + 120u + 12u + 40u);
     ASSERT_TRUE(walk.Save(index.get()).ok());
   }
-  // Later than any time the walks saw, so the team directory's times move.
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The team directory's times move (its last change, when the store was
+  // built, lies ticks before the walks above).
   test_.PutLayerLink("ns2/team4/new-app", test_.PutBlob("new layer"));
-  RepositoryWalk walk(trusted_before_ns);
+  RepositoryWalk walk(trust);
   walk.Load(index.get());
   ASSERT_TRUE(WalkRepositories(*registry_, &walk, &third, &problems).ok());
   EXPECT_TRUE(problems.empty());

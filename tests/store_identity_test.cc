@@ -61,14 +61,14 @@ TEST(StoreIdentityTest, AStoreWithoutIdentityNeverReusesAnIndex) {
   for (int pass = 0; pass < 2; ++pass) {
     gc::GcReport report;
     ASSERT_TRUE(gc::RunGc(&store, options, nullptr, &report).ok());
-    EXPECT_EQ(report.pass, "full") << "pass " << pass;
+    EXPECT_EQ(report.pass, gc::PassKind::kFull) << "pass " << pass;
     EXPECT_EQ(report.repositories_reread, 1u);
   }
   // The same store with its identity: the second pass reuses the index.
   gc::GcReport first, second;
   ASSERT_TRUE(gc::RunGc(real.get(), options, nullptr, &first).ok());
   ASSERT_TRUE(gc::RunGc(real.get(), options, nullptr, &second).ok());
-  EXPECT_EQ(second.pass, "incremental");
+  EXPECT_EQ(second.pass, gc::PassKind::kIncremental);
 }
 
 }  // namespace

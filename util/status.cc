@@ -31,6 +31,9 @@ std::string Status::ToString() const {
     case Code::kNotSupported:
       name = "not supported";
       break;
+    case Code::kBusy:
+      name = "busy";
+      break;
   }
   return std::string(name) + ": " + message_;
 }

@@ -22,6 +22,7 @@ class Status {
     kInvalidArgument,  // the caller asked for something malformed
     kIOError,          // the operating system failed (EIO, EACCES, ...)
     kNotSupported,
+    kBusy,             // held by another process (an index in use)
   };
 
   Status() = default;  // OK
@@ -40,6 +41,18 @@ class Status {
   static Status IOError(std::string_view what, std::string_view why = {}) {
     return Status(Code::kIOError, what, why);
   }
+  // An IOError that a rerun will not mend: permission denied, a read-only
+  // filesystem, an access policy that refuses. IsIOError() and IsLasting()
+  // are both true.
+  static Status PermissionDenied(std::string_view what,
+                                 std::string_view why = {}) {
+    Status s(Code::kIOError, what, why);
+    s.lasting_ = true;
+    return s;
+  }
+  static Status Busy(std::string_view what, std::string_view why = {}) {
+    return Status(Code::kBusy, what, why);
+  }
   static Status NotSupported(std::string_view what,
                              std::string_view why = {}) {
     return Status(Code::kNotSupported, what, why);
@@ -50,6 +63,9 @@ class Status {
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
+  bool IsBusy() const { return code_ == Code::kBusy; }
+  // The failure will be the same on a rerun (see PermissionDenied).
+  bool IsLasting() const { return lasting_; }
   Code code() const { return code_; }
 
   // The message without the code's name: "<what>: <why>".
@@ -68,6 +84,7 @@ class Status {
   Code code_ = Code::kOk;
   std::string message_;
   size_t reason_at_ = 0;  // where <why> starts in message_
+  bool lasting_ = false;
 };
 
 }  // namespace regsweep

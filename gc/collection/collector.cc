@@ -123,7 +123,7 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
 
   auto start = std::chrono::steady_clock::now();
   MarkResult mark;
-  Mark(registry, options, index, report->pass == "incremental", progress,
+  Mark(registry, options, index, report->pass == PassKind::kIncremental, progress,
        &mark);
   report->phases.emplace_back("mark", SecondsSince(start));
   GcOptions sweep_options = options;
@@ -140,14 +140,18 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     std::string key = storage::BlobPrefix::Of(digest).Key();
     linked[key].push_back(std::move(digest));
   }
-  ListingOptions listing{index, report->pass == "incremental",
-                         NowNs() - kRacyMargin, &linked};
+  // The pass's one "now" (options.now_ns) bounds what a stamp may trust,
+  // as it bounds grace: mark and sweep agree on it.
+  ListingOptions listing{index, report->pass == PassKind::kIncremental,
+                         StampTrust{registry.capabilities(),
+                                    options.now_ns - kRacyMargin},
+                         &linked};
   Sweep(registry, sweep_options, mark, listing, progress, &sweep);
   if (!mark.fatal.empty()) RefuseEligible(&sweep, report);
   FillFromSweep(&sweep, report);
   if (index != nullptr && report->fatal.empty()) {
     s = index->Flush();  // the pass's writes first, then the mark that says so
-    if (s.ok()) s = index->SetMeta("last_pass", report->pass);
+    if (s.ok()) s = index->SetMeta("last_pass", PassKindName(report->pass));
     if (s.ok()) s = index->SetMeta("last_pass_time", std::to_string(options.now_ns));
     if (s.ok()) {
       s = index->SetMeta("last_pass_blobs",
@@ -167,7 +171,7 @@ Status OpenIndex(const std::string& dir, std::unique_ptr<index::RefIndex>* index
                  GcReport* report) {
   Status s = index::RefIndex::Open(dir, index);
   if (s.ok()) return s;
-  if (s.message().find("lock") != std::string::npos) {
+  if (s.IsBusy()) {
     return Status::IOError(dir, "the index is in use by another regsweep "
                                 "process: " + s.message());
   }
@@ -190,7 +194,7 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
   if (!s.ok() && !s.IsNotFound()) return s;
   s = index->GetMeta("pass_state", &state);
   if (!s.ok() && !s.IsNotFound()) return s;
-  report->pass = "full";
+  report->pass = PassKind::kFull;
   if (known && stored_identity != identity) {
     report->warnings.push_back("the index belongs to another store (" +
                                stored_identity + "); starting it over: this "
@@ -210,7 +214,7 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
     report->warnings.push_back("the previous pass with this index did not "
                                "finish: this pass is full");
   } else if (known && state == "complete" && !options.full) {
-    report->pass = "incremental";
+    report->pass = PassKind::kIncremental;
   }
   s = index->SetMeta("pass_state", "running");
   if (s.ok()) s = index->SetMeta("store_identity", identity);
@@ -220,6 +224,10 @@ Status PrepareIndex(storage::Store* store, const GcOptions& options,
 
 }  // namespace
 
+const char* PassKindName(PassKind kind) {
+  return kind == PassKind::kIncremental ? "incremental" : "full";
+}
+
 Status RunGc(storage::Store* store, const GcOptions& options,
              GcProgress* progress, GcReport* report) {
   report->options = options;
@@ -228,7 +236,7 @@ Status RunGc(storage::Store* store, const GcOptions& options,
   if (report->options.now_ns == 0) report->options.now_ns = report->started_at_ns;
 
   std::unique_ptr<index::RefIndex> index;
-  report->pass = "full";
+  report->pass = PassKind::kFull;
   if (!options.index_dir.empty()) {
     Status s = OpenIndex(options.index_dir, &index, report);
     if (s.ok()) s = PrepareIndex(store, options, index.get(), report);

@@ -24,6 +24,13 @@ namespace regsweep::gc {
 // two agree.
 inline constexpr char kRegsweepVersion[] = "0.1.0";
 
+// kIncremental: what had not changed since the last complete pass with
+// the same index was taken from it (gc/incremental/); kFull: everything was
+// read.
+enum class PassKind { kFull, kIncremental };
+// "full" or "incremental", as reports name it.
+const char* PassKindName(PassKind kind);
+
 struct ManifestEligible {
   std::string repository;
   Digest digest;
@@ -42,9 +49,7 @@ struct GcReport {
   int64_t started_at_ns = 0;
   int64_t finished_at_ns = 0;
   GcOptions options;
-  // "full", or "incremental" when repositories unchanged since the last
-  // complete pass with the same index were taken from it.
-  std::string pass = "full";
+  PassKind pass = PassKind::kFull;
   uint64_t repositories = 0;
   uint64_t repositories_reread = 0;
   uint64_t manifests_read = 0;

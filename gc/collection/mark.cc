@@ -73,15 +73,14 @@ Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
 
 class RepositoryMarker {
  public:
-  // Stamps with times from `trusted_before_ns` on are not trusted (see
-  // gc/incremental/change_stamp.h).
+  // Stamps are trusted as `trust` says (gc/incremental/change_stamp.h).
   RepositoryMarker(const storage::Registry& registry, const GcOptions& options,
-                   int64_t trusted_before_ns, MarkSet* marked,
+                   const StampTrust& trust, MarkSet* marked,
                    RepositoryOutcome* out)
       : registry_(registry),
         options_(options),
         now_ns_(options.now_ns),
-        trusted_before_ns_(trusted_before_ns),
+        trust_(trust),
         marked_(marked),
         out_(out) {}
 
@@ -120,7 +119,7 @@ class RepositoryMarker {
   const storage::Registry& registry_;
   const GcOptions& options_;
   const int64_t now_ns_;
-  const int64_t trusted_before_ns_;
+  const StampTrust trust_;
   MarkSet* marked_;
   RepositoryOutcome* out_;
 
@@ -198,10 +197,10 @@ bool RepositoryMarker::TryReuseMark(const std::string& name,
       now_ns_ >= mark.valid_until_ns) {
     return false;
   }
-  std::vector<storage::FileInfo> infos;
+  std::vector<storage::ObjectInfo> infos;
   std::vector<Status> statuses;
   registry_.StatRepository(name, mark.shape, &infos, &statuses);
-  ChangeStamp stamp = StampOf(infos, statuses, trusted_before_ns_);
+  ChangeStamp stamp = StampOf(infos, statuses, trust_);
   if (!stamp.trusted || stamp.hash != mark.stamp) return false;
   for (uint64_t fingerprint : mark.marked) marked_->AddFingerprint(fingerprint);
   out_->layers.repository = name;
@@ -235,8 +234,8 @@ void RepositoryMarker::StoreMark(index::RefIndex* index) {
     // decides anything: moving one need not re-read the repository.
     if (!options_.delete_untagged) storage::LeaveTagsOut(&info_);
     mark.shape = info_.shape;
-    ChangeStamp stamp = StampOf(info_.described, info_.described_statuses,
-                                trusted_before_ns_);
+    ChangeStamp stamp =
+        StampOf(info_.described, info_.described_statuses, trust_);
     reusable = stamp.trusted;
     mark.stamp = stamp.hash;
   }
@@ -624,10 +623,11 @@ void ForgetVanished(const std::vector<std::string>& names,
 void Mark(const storage::Registry& registry, const GcOptions& options,
           index::RefIndex* index, bool reuse_index, GcProgress* progress,
           MarkResult* result) {
-  const int64_t trusted_before_ns = NowNs() - kRacyMargin;
+  const StampTrust trust{registry.capabilities(),
+                         options.now_ns - kRacyMargin};
   std::vector<std::string> names;
   std::vector<storage::StoreProblem> listing_problems;
-  RepositoryWalk walk(trusted_before_ns);
+  RepositoryWalk walk(trust);
   if (index != nullptr && reuse_index) walk.Load(index);
   Status s = WalkRepositories(registry, index != nullptr ? &walk : nullptr,
                               &names, &listing_problems);
@@ -647,7 +647,7 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   if (progress != nullptr) progress->Start("mark", names.size());
   std::vector<RepositoryOutcome> outcomes(names.size());
   tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
-    RepositoryMarker marker(registry, options, trusted_before_ns,
+    RepositoryMarker marker(registry, options, trust,
                             &result->marked, &outcomes[i]);
     marker.Run(names[i], index, reuse_index);
     if (progress != nullptr) ++progress->done;

@@ -97,7 +97,7 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
   }
   WriteTime(&w, "started_at", r.started_at_ns);
   WriteTime(&w, "finished_at", r.finished_at_ns);
-  w.Field("pass", r.pass);
+  w.Field("pass", PassKindName(r.pass));
   w.FieldUint("repositories", r.repositories);
   w.FieldUint("repositories_reread", r.repositories_reread);
   w.FieldUint("blob_prefixes_reused", r.sweep.prefixes_reused);

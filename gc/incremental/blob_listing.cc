@@ -299,24 +299,34 @@ std::vector<Digest> NotListed(const PrefixBlobs& blobs,
   return missing;
 }
 
+// How many blob directories the prefix directory `dir` holds, by its own
+// count, where the backend keeps one; kUnknownCount otherwise.
+uint64_t CountedBlobs(const storage::ObjectInfo& dir,
+                      const storage::Capabilities& promises) {
+  return promises.counts_subdirectories ? dir.subdirectories
+                                        : storage::ObjectInfo::kUnknownCount;
+}
+
 // Brings a stored listing up to date from the linked candidates when the
 // prefix directory's link count shows that they account for every blob
 // added (see the header). False: the directory must be listed.
 bool AddLinkedBlobs(const storage::Registry& registry,
                     const storage::BlobPrefix& prefix,
-                    const storage::FileInfo& dir, const ListingState& stored,
+                    const storage::ObjectInfo& dir, const ListingState& stored,
                     const ListingOptions& options, PrefixBlobs* blobs) {
-  if (!stored.counted || dir.links < 2 || dir.links - 2 < blobs->size()) {
+  const uint64_t subdirectories = CountedBlobs(dir, options.trust.promises);
+  if (!stored.counted || subdirectories == storage::ObjectInfo::kUnknownCount ||
+      subdirectories < blobs->size()) {
     return false;
   }
-  const uint64_t added = dir.links - 2 - blobs->size();
+  const uint64_t added = subdirectories - blobs->size();
   std::vector<Digest> candidates;
   auto it = options.linked->find(prefix.Key());
   if (it != options.linked->end()) candidates = NotListed(*blobs, it->second);
   if (candidates.size() < added) return false;
   std::vector<std::string> hexes;
   for (const Digest& digest : candidates) hexes.emplace_back(digest.hex());
-  std::vector<storage::FileInfo> infos;
+  std::vector<storage::ObjectInfo> infos;
   std::vector<Status> statuses;
   registry.StatBlobDirs(prefix, hexes, &infos, &statuses);
   uint64_t found = 0;
@@ -362,11 +372,11 @@ Status ListPrefix(const storage::Registry& registry,
   // The stamp comes before the listing: a change while we list makes the
   // stored stamp older than the directory, so the next pass looks again.
   ChangeStamp stamp;
-  storage::FileInfo dir;
+  storage::ObjectInfo dir;
   Status dir_status;
   if (options.index != nullptr) {
     dir_status = registry.StatBlobPrefix(prefix, &dir);
-    stamp = StampOf({dir}, {dir_status}, options.trusted_before_ns);
+    stamp = StampOf({dir}, {dir_status}, options.trust);
     stamp.trusted = stamp.trusted && dir_status.ok();
   }
   const std::string key = prefix.Key();
@@ -410,7 +420,7 @@ Status ListPrefix(const storage::Registry& registry,
   // The count is taken before the listing: when blobs came or went while we
   // listed, it differs and the next pass lists again.
   ListingState state{stamp.hash, stamp.trusted,
-                     dir.links >= 2 && dir.links - 2 == blobs->size()};
+                     CountedBlobs(dir, options.trust.promises) == blobs->size()};
   if (have_stored) {
     // Stored as a change of the listing the index holds: a small one goes
     // into its delta.

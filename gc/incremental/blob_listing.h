@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gc/incremental/change_stamp.h"
 #include "index/ref_index.h"
 #include "storage/registry.h"
 #include "util/digest.h"
@@ -137,7 +138,7 @@ using LinkedBlobs = std::unordered_map<std::string, std::vector<Digest>>;
 struct ListingOptions {
   index::RefIndex* index = nullptr;  // null: list, store nothing
   bool reuse = false;                // take unchanged prefixes from index
-  int64_t trusted_before_ns = 0;     // see gc/incremental/change_stamp.h
+  StampTrust trust;                  // see gc/incremental/change_stamp.h
   // With reuse: candidates for blobs added since the last pass. Null: a
   // prefix whose stamp moved is listed.
   const LinkedBlobs* linked = nullptr;

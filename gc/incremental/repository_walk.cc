@@ -107,9 +107,9 @@ Status RepositoryWalk::Save(index::RefIndex* index) const {
 }
 
 bool RepositoryWalk::Recall(const std::string& path,
-                            const storage::FileInfo& info,
+                            const storage::ObjectInfo& info,
                             storage::RepositoryDirectory* dir) {
-  ChangeStamp stamp = StampOf({info}, {Status::OK()}, trusted_before_ns_);
+  ChangeStamp stamp = StampOf(info, trust_);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stored_.find(path);
   if (it == stored_.end()) return false;
@@ -123,7 +123,7 @@ bool RepositoryWalk::Recall(const std::string& path,
 }
 
 void RepositoryWalk::Remember(const storage::RepositoryDirectory& dir) {
-  ChangeStamp stamp = StampOf({dir.info}, {Status::OK()}, trusted_before_ns_);
+  ChangeStamp stamp = StampOf(dir.info, trust_);
   std::lock_guard<std::mutex> lock(mu_);
   remembered_ = true;
   if (!stamp.trusted) return;  // racy: list it again next time

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gc/incremental/change_stamp.h"
 #include "index/ref_index.h"
 #include "storage/registry.h"
 #include "util/status.h"
@@ -34,8 +35,7 @@ Status WalkRepositories(const storage::Registry& registry,
 // Thread-safe: a walk recalls and remembers from several threads at once.
 class RepositoryWalk : public storage::RepositoryWalkMemo {
  public:
-  explicit RepositoryWalk(int64_t trusted_before_ns)
-      : trusted_before_ns_(trusted_before_ns) {}
+  explicit RepositoryWalk(const StampTrust& trust) : trust_(trust) {}
 
   // Takes the directories the last pass stored in `index`. A missing or
   // undecodable value recalls nothing.
@@ -45,7 +45,7 @@ class RepositoryWalk : public storage::RepositoryWalkMemo {
   // and listed none.
   Status Save(index::RefIndex* index) const;
 
-  bool Recall(const std::string& path, const storage::FileInfo& info,
+  bool Recall(const std::string& path, const storage::ObjectInfo& info,
               storage::RepositoryDirectory* dir) override;
   void Remember(const storage::RepositoryDirectory& dir) override;
 
@@ -58,7 +58,7 @@ class RepositoryWalk : public storage::RepositoryWalkMemo {
     std::vector<std::string> children;
   };
 
-  const int64_t trusted_before_ns_;
+  const StampTrust trust_;
   std::mutex mu_;  // guards what follows, while a walk runs
   std::unordered_map<std::string, Entry> stored_;  // from the last pass
   std::unordered_map<std::string, Entry> walked_;  // for the next one

@@ -118,7 +118,10 @@ Status RepoChurner::Load() {
 Status RepoChurner::DeleteManifest() {
   const Digest victim = PickManifestToDelete();
   if (!victim.valid()) return Status::OK();
-  Status s = store_->RemoveFile(layout::RevisionLinkPath(churn_.name, victim));
+  std::vector<Status> results;
+  store_->Delete(layout::RevisionDir(churn_.name, victim),
+                 {std::string(layout::kLinkFile)}, &results);
+  Status s = results.front();
   if (!s.ok()) return s;
   manifests_.erase(victim);
   ++counts_->manifests_deleted;

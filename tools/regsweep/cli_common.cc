@@ -99,7 +99,7 @@ bool OpenStore(const std::string& root,
                std::unique_ptr<storage::Store>* store) {
   Status s = storage::OpenFileStore(root, store);
   if (s.ok()) {
-    storage::FileInfo info;
+    storage::ObjectInfo info;
     Status layout = (*store)->Stat(storage::layout::V2Root(), &info);
     if (layout.ok() && info.type == storage::EntryType::kDirectory) return true;
   }

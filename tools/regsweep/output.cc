@@ -33,7 +33,7 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
                                 : "");
   std::printf("  repositories        %llu",
               static_cast<unsigned long long>(r.repositories));
-  if (r.pass == "incremental") {
+  if (r.pass == gc::PassKind::kIncremental) {
     std::printf(" (incremental pass: %llu re-read; %llu blob directories "
                 "listed from the index)",
                 static_cast<unsigned long long>(r.repositories_reread),
@@ -107,13 +107,7 @@ namespace {
 // A deletion refused for permissions or a read-only filesystem fails
 // again on a rerun; anything else (a race, a transient I/O error) may not.
 // The reason is the system's text, as the store puts it in the status.
-bool RerunCanHelp(const Status& error) {
-  for (const char* lasting : {"Permission denied", "Operation not permitted",
-                              "Read-only file system"}) {
-    if (error.message().find(lasting) != std::string::npos) return false;
-  }
-  return true;
-}
+bool RerunCanHelp(const Status& error) { return !error.IsLasting(); }
 
 }  // namespace
 

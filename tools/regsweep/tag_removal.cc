@@ -43,23 +43,23 @@ class WithoutTagsStore : public storage::StoreWrapper {
     }
   }
 
-  Status ListDirectory(const std::string& path,
-                       std::vector<storage::DirEntry>* entries,
-                       storage::FileInfo* info = nullptr) override {
+  Status List(const std::string& path,
+                       std::vector<storage::ListEntry>* entries,
+                       storage::ObjectInfo* info = nullptr) override {
     if (Hidden(path)) return Gone(path);
-    Status s = StoreWrapper::ListDirectory(path, entries, info);
+    Status s = StoreWrapper::List(path, entries, info);
     if (!s.ok()) return s;
-    std::erase_if(*entries, [&](const storage::DirEntry& e) {
+    std::erase_if(*entries, [&](const storage::ListEntry& e) {
       return hidden_.count({path, e.name}) > 0;
     });
     return s;
   }
-  Status ReadFile(const std::string& path, uint64_t max_bytes,
-                  std::string* contents, storage::FileInfo* info) override {
+  Status Read(const std::string& path, uint64_t max_bytes,
+                  std::string* contents, storage::ObjectInfo* info) override {
     if (Hidden(path)) return Gone(path);
-    return StoreWrapper::ReadFile(path, max_bytes, contents, info);
+    return StoreWrapper::Read(path, max_bytes, contents, info);
   }
-  Status Stat(const std::string& path, storage::FileInfo* info) override {
+  Status Stat(const std::string& path, storage::ObjectInfo* info) override {
     if (Hidden(path)) return Gone(path);
     return StoreWrapper::Stat(path, info);
   }
