@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -11,7 +12,9 @@
 #include <stdexcept>
 
 #include "storage/layout.h"
+#include "util/clock.h"
 #include "util/content_hash.h"
+#include "util/status.h"
 
 namespace fs = std::filesystem;
 namespace layout = regsweep::storage::layout;
@@ -22,12 +25,39 @@ Digest Sha256Of(const std::string& bytes) {
   return ::regsweep::Sha256Of(bytes);
 }
 
-TestStore::TestStore() : TestStore(fs::temp_directory_path().string()) {}
+const char* BackendName(Backend backend) {
+  return backend == Backend::kMemory ? "memory" : "file";
+}
 
-TestStore::TestStore(const std::string& parent) {
+namespace {
+
+std::string MakeTempDir(const std::string& parent) {
   std::string pattern = (fs::path(parent) / "regsweep-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-  root_ = pattern;
+  return pattern;
+}
+
+int64_t SecondsAgoNs(int64_t seconds_ago) {
+  return NowNs() - seconds_ago * int64_t{1000000000};
+}
+
+}  // namespace
+
+TestStore::TestStore() : TestStore(Backend::kFile) {}
+
+TestStore::TestStore(Backend backend)
+    : backend_(backend),
+      root_(MakeTempDir(fs::temp_directory_path().string())) {
+  if (backend_ == Backend::kMemory) {
+    memory_ = std::make_unique<storage::MemoryStore>();
+    return;
+  }
+  fs::create_directories(Path(layout::BlobsRoot()));
+  fs::create_directories(Path(layout::RepositoriesRoot()));
+}
+
+TestStore::TestStore(const std::string& parent)
+    : backend_(Backend::kFile), root_(MakeTempDir(parent)) {
   fs::create_directories(Path(layout::BlobsRoot()));
   fs::create_directories(Path(layout::RepositoriesRoot()));
 }
@@ -37,8 +67,20 @@ TestStore::~TestStore() {
   fs::remove_all(root_, ignored);
 }
 
+std::unique_ptr<storage::Store> TestStore::Open() const {
+  if (memory_ != nullptr) return storage::NewMemoryStoreView(memory_.get());
+  std::unique_ptr<storage::Store> store;
+  Status s = storage::OpenFileStore(root_, &store);
+  if (!s.ok()) throw std::runtime_error(s.ToString());
+  return store;
+}
+
 void TestStore::WriteFile(const std::string& relative,
                           const std::string& content) {
+  if (memory_ != nullptr) {
+    memory_->Put(relative, content);
+    return;
+  }
   fs::path path = Path(relative);
   fs::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -46,7 +88,17 @@ void TestStore::WriteFile(const std::string& relative,
 }
 
 void TestStore::RemovePath(const std::string& relative) {
+  if (memory_ != nullptr) {
+    memory_->Remove(relative);
+    memory_->RemovePrefix(relative);
+    return;
+  }
   fs::remove_all(Path(relative));
+}
+
+bool TestStore::Exists(const std::string& relative) const {
+  if (memory_ != nullptr) return memory_->Has(relative);
+  return fs::is_regular_file(fs::symlink_status(Path(relative)));
 }
 
 Digest TestStore::PutBlob(const std::string& bytes) {
@@ -152,31 +204,62 @@ Digest TestStore::PushReferrer(const std::string& repo, const Digest& subject,
   return PushManifestBytes(repo, manifest);
 }
 
-void TestStore::Age(const std::string& relative, int64_t seconds_ago) {
-  auto when = fs::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
-  fs::last_write_time(Path(relative), when);
-}
-
-void TestStore::SetTagPushTime(const std::string& repo, const std::string& tag,
-                               int64_t unix_seconds) {
+void TestStore::SetTime(const std::string& relative, int64_t unix_ns) {
+  if (memory_ != nullptr) {
+    if (memory_->SetMtime(relative, unix_ns)) return;
+    for (const std::string& key : memory_->Keys(relative)) {
+      memory_->SetMtime(key, unix_ns);
+    }
+    return;
+  }
   struct timespec times[2];
-  times[0].tv_sec = times[1].tv_sec = static_cast<time_t>(unix_seconds);
-  times[0].tv_nsec = times[1].tv_nsec = 0;
-  std::string path = Path(layout::TagCurrentLinkPath(repo, tag));
+  times[0].tv_sec = times[1].tv_sec = static_cast<time_t>(unix_ns / 1000000000);
+  times[0].tv_nsec = times[1].tv_nsec = static_cast<long>(unix_ns % 1000000000);
+  std::string path = Path(relative);
   if (utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     throw std::runtime_error("utimensat " + path);
   }
 }
 
+void TestStore::Age(const std::string& relative, int64_t seconds_ago) {
+  SetTime(relative, SecondsAgoNs(seconds_ago));
+}
+
+void TestStore::SetTagPushTime(const std::string& repo, const std::string& tag,
+                               int64_t unix_seconds) {
+  SetTime(layout::TagCurrentLinkPath(repo, tag),
+          unix_seconds * int64_t{1000000000});
+}
+
 void TestStore::AgeEverything(int64_t seconds_ago) {
-  auto when = fs::file_time_type::clock::now() - std::chrono::seconds(seconds_ago);
+  const int64_t when = SecondsAgoNs(seconds_ago);
+  if (memory_ != nullptr) {
+    for (const std::string& key : memory_->Keys()) memory_->SetMtime(key, when);
+    return;
+  }
   for (const auto& entry : fs::recursive_directory_iterator(root_)) {
-    if (!entry.is_symlink()) fs::last_write_time(entry.path(), when);
+    if (!entry.is_symlink()) SetTime(entry.path().string().substr(root_.size() + 1), when);
   }
 }
 
 std::set<std::string> TestStore::BlobsOnDisk() const {
   std::set<std::string> digests;
+  if (memory_ != nullptr) {
+    // blobs/<alg>/<xx>/<hex>/data
+    const std::string blobs = layout::BlobsRoot() + "/";
+    for (const std::string& key : memory_->Keys(layout::BlobsRoot())) {
+      std::vector<std::string> parts;
+      for (size_t start = blobs.size(); start <= key.size();) {
+        size_t end = std::min(key.find('/', start), key.size());
+        parts.push_back(key.substr(start, end - start));
+        start = end + 1;
+      }
+      if (parts.size() == 4 && parts[3] == layout::kDataFile) {
+        digests.insert(parts[0] + ":" + parts[2]);
+      }
+    }
+    return digests;
+  }
   fs::path blobs = Path(layout::BlobsRoot());
   if (!fs::exists(blobs)) return digests;
   for (const auto& alg : fs::directory_iterator(blobs)) {
