@@ -24,5 +24,14 @@ TEST(Rfc3339Test, RefusesWhatIsNotATime) {
   EXPECT_FALSE(ParseRfc3339("2024-06-24T10:00:00Zjunk", &ns));
 }
 
+TEST(Rfc3339Test, FormatsInUtcToTheSecondRoundingDown) {
+  EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(1719223200999999999LL), "2024-06-24T10:00:00Z");
+  EXPECT_EQ(FormatRfc3339(-1), "1969-12-31T23:59:59Z");
+  int64_t ns = 0;
+  ASSERT_TRUE(ParseRfc3339(FormatRfc3339(1733345681000000000LL), &ns));
+  EXPECT_EQ(ns, 1733345681000000000LL);
+}
+
 }  // namespace
 }  // namespace regsweep

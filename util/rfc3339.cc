@@ -1,5 +1,7 @@
 #include "util/rfc3339.h"
 
+#include <ctime>
+
 namespace regsweep {
 
 bool ParseRfc3339(std::string_view text, int64_t* ns) {
@@ -66,6 +68,16 @@ bool ParseRfc3339(std::string_view text, int64_t* ns) {
   int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   *ns = seconds * 1000000000LL + fraction_ns;
   return true;
+}
+
+std::string FormatRfc3339(int64_t ns) {
+  time_t seconds = static_cast<time_t>(ns / 1000000000LL);
+  if (ns < 0 && ns % 1000000000LL != 0) --seconds;  // round down
+  struct tm tm = {};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 }  // namespace regsweep

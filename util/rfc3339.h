@@ -5,6 +5,7 @@
 #define REGSWEEP_UTIL_RFC3339_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace regsweep {
@@ -13,6 +14,10 @@ namespace regsweep {
 // white space allowed) into *ns, nanoseconds since the Unix epoch. False,
 // leaving *ns unspecified, for anything else.
 bool ParseRfc3339(std::string_view text, int64_t* ns);
+
+// Formats `ns` (nanoseconds since the Unix epoch) in UTC to the second,
+// rounding down: "2026-12-04T20:54:41Z".
+std::string FormatRfc3339(int64_t ns);
 
 }  // namespace regsweep
 

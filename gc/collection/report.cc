@@ -1,8 +1,8 @@
 #include "gc/collection/report.h"
 
-#include <ctime>
 
 #include "util/json_writer.h"
+#include "util/rfc3339.h"
 
 namespace regsweep::gc {
 namespace {
@@ -14,12 +14,7 @@ void WriteTime(JsonWriter* w, std::string_view key, int64_t ns) {
     w->Null();
     return;
   }
-  time_t seconds = static_cast<time_t>(ns / 1000000000);
-  struct tm tm = {};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  w->String(text);
+  w->String(FormatRfc3339(ns));
 }
 
 void WriteStrings(JsonWriter* w, const std::vector<std::string>& values) {

@@ -1,9 +1,10 @@
 #include "gc/inspection/finding.h"
 
 #include <cstdio>
-#include <ctime>
 #include <iterator>
 #include <tuple>
+
+#include "util/rfc3339.h"
 
 namespace regsweep::gc {
 
@@ -73,14 +74,7 @@ bool FindingLess(const Finding& a, const Finding& b) {
          std::tie(b.kind, b.repository, b.digest, b.manifest, b.tag, b.path);
 }
 
-std::string FormatTime(int64_t ns) {
-  std::time_t seconds = static_cast<std::time_t>(ns / 1000000000LL);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string FormatTime(int64_t ns) { return FormatRfc3339(ns); }
 
 std::string FormatAge(int64_t ns) {
   long long s = ns > 0 ? ns / 1000000000LL : 0;

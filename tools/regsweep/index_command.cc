@@ -2,13 +2,13 @@
 // that an earlier `gc --index DIR` wrote.
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <system_error>
 
 #include "index/ref_index.h"
 #include "tools/regsweep/commands.h"
+#include "util/rfc3339.h"
 #include "tools/regsweep/log.h"
 #include "util/json_writer.h"
 
@@ -67,10 +67,7 @@ int Stats(index::RefIndex* idx, bool json) {
     blobs = std::strtoull(blobs_text.c_str(), nullptr, 10);
   }
   if (idx->GetMeta("last_pass_time", &last_time).ok() && !last_time.empty()) {
-    time_t seconds = static_cast<time_t>(std::stoll(last_time) / 1000000000);
-    char text[32];
-    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-    last_time = text;
+    last_time = FormatRfc3339(std::stoll(last_time));
   } else {
     last_time = "never";
   }

@@ -1,7 +1,5 @@
 #include "tools/regsweep/tag_removal.h"
 
-#include <time.h>
-
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -9,14 +7,15 @@
 
 #include "gc/collection/collector.h"
 #include "gc/collection/report.h"
-#include "storage/layout.h"
 #include "storage/registry.h"
+#include "storage/without_tags_store.h"
 #include "tools/regsweep/cli_common.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/progress_line.h"
 #include "tools/regsweep/log.h"
 #include "util/json_writer.h"
+#include "util/rfc3339.h"
 
 namespace po = boost::program_options;
 
@@ -24,64 +23,6 @@ namespace regsweep::cli {
 namespace {
 
 constexpr size_t kProblemsShown = 20;
-
-// The store as it will be once some tags are gone: their directories are
-// left out of listings and cannot be read. A dry run collects over this
-// view, so it reports what removing the tags would really reclaim. Never
-// with an index: a mark stored from this view would carry the change
-// stamps of the real store (directory times are not hidden), and a later
-// pass could take it for the real one. The gc options built here have no
-// index_dir.
-class WithoutTagsStore : public storage::StoreWrapper {
- public:
-  WithoutTagsStore(storage::Store* target,
-                   const std::vector<gc::TagEntry>& tags)
-      : StoreWrapper(target) {
-    for (const gc::TagEntry& t : tags) {
-      hidden_.emplace(storage::layout::TagsDir(t.repository), t.tag);
-      hidden_dirs_.insert(storage::layout::TagDir(t.repository, t.tag));
-    }
-  }
-
-  Status List(const std::string& path,
-                       std::vector<storage::ListEntry>* entries,
-                       storage::ObjectInfo* info = nullptr) override {
-    if (Hidden(path)) return Gone(path);
-    Status s = StoreWrapper::List(path, entries, info);
-    if (!s.ok()) return s;
-    std::erase_if(*entries, [&](const storage::ListEntry& e) {
-      return hidden_.count({path, e.name}) > 0;
-    });
-    return s;
-  }
-  Status Read(const std::string& path, uint64_t max_bytes,
-                  std::string* contents, storage::ObjectInfo* info) override {
-    if (Hidden(path)) return Gone(path);
-    return StoreWrapper::Read(path, max_bytes, contents, info);
-  }
-  Status Stat(const std::string& path, storage::ObjectInfo* info) override {
-    if (Hidden(path)) return Gone(path);
-    return StoreWrapper::Stat(path, info);
-  }
-
- private:
-  // True for a hidden tag directory and everything below it.
-  bool Hidden(const std::string& path) const {
-    for (const std::string& dir : hidden_dirs_) {
-      if (path.starts_with(dir) &&
-          (path.size() == dir.size() || path[dir.size()] == '/')) {
-        return true;
-      }
-    }
-    return false;
-  }
-  Status Gone(const std::string& path) const {
-    return Status::NotFound(Describe(path), "no such file");
-  }
-
-  std::set<std::pair<std::string, std::string>> hidden_;  // tags dir, name
-  std::set<std::string> hidden_dirs_;
-};
 
 std::string Describe(const gc::TagEntry& t) {
   std::string what = t.link.ok() ? t.digest.str()
@@ -156,8 +97,12 @@ int CollectAfter(const std::string& root, storage::Store* store,
                  const std::vector<gc::TagEntry>& removed,
                  const RemovalFlags& flags, const gc::GcOptions& options,
                  bool print, gc::GcReport* report) {
-  std::optional<WithoutTagsStore> view;
-  if (options.dry_run) view.emplace(store, removed);
+  // A dry run collects over the store as it will be without the tags
+  // (never with an index: the options built here have no index_dir).
+  std::vector<storage::RepositoryTag> hidden;
+  for (const gc::TagEntry& t : removed) hidden.emplace_back(t.repository, t.tag);
+  std::optional<storage::WithoutTagsStore> view;
+  if (options.dry_run) view.emplace(store, hidden);
   gc::GcProgress progress;
   Status s;
   {
@@ -221,13 +166,7 @@ bool ParseSubcommandArgs(const std::vector<std::string>& args,
 
 std::string FormatPushTime(int64_t ns) {
   if (ns == 0) return "unknown";
-  time_t seconds = static_cast<time_t>(ns / 1000000000LL);
-  if (ns < 0 && ns % 1000000000LL != 0) --seconds;  // round down
-  struct tm tm;
-  if (gmtime_r(&seconds, &tm) == nullptr) return "unknown";
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
+  return FormatRfc3339(ns);
 }
 
 void PrintTagProblems(const std::vector<gc::Problem>& problems) {
