@@ -840,6 +840,9 @@ Status Registry::ListUploads(const std::string& repository,
             .ok() &&
         data.type == EntryType::kFile) {
       upload.bytes = data.size;
+      // A store without directories has no time for the upload's
+      // directory: its data is as old as the upload gets.
+      if (upload.started_ns == 0) upload.started_ns = data.mtime_ns;
     }
     uploads->push_back(std::move(upload));
   }

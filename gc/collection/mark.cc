@@ -9,9 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "gc/incremental/change_stamp.h"
 #include "gc/collection/manifest.h"
-#include "gc/incremental/repository_mark.h"
+#include "gc/incremental/repository_memory.h"
 #include "gc/incremental/repository_walk.h"
 #include "util/clock.h"
 
@@ -73,31 +72,28 @@ Problem MakeProblem(ProblemKind kind, std::string path, std::string repository,
 
 class RepositoryMarker {
  public:
-  // Stamps are trusted as `trust` says (gc/incremental/change_stamp.h).
+  // Recalls from `memory` what it can of the last pass, and remembers this
+  // one in it (gc/incremental/repository_memory.h).
   RepositoryMarker(const storage::Registry& registry, const GcOptions& options,
-                   const StampTrust& trust, MarkSet* marked,
+                   RepositoryMemory* memory, MarkSet* marked,
                    RepositoryOutcome* out)
       : registry_(registry),
         options_(options),
         now_ns_(options.now_ns),
-        trust_(trust),
+        memory_(*memory),
         marked_(marked),
         out_(out) {}
 
-  // With `reuse_index`, takes the manifests from `index` when the
-  // repository has not changed since it was stored there.
-  void Run(const std::string& name, index::RefIndex* index, bool reuse_index);
+  void Run(const std::string& name);
 
  private:
-  bool TryReuseMark(const std::string& name, index::RefIndex* index);
-  void RecordLinked();
-  void StoreMark(index::RefIndex* index);
+  void TakeRecalled(const std::string& name, RecalledMark* recalled);
   void MarkBlob(const Digest& digest) {
     uint64_t fingerprint = digest.Fingerprint();
     marked_->AddFingerprint(fingerprint);
     contributed_.push_back(fingerprint);
   }
-  bool TryReuse(index::RefIndex* index, uint64_t fingerprint);
+  bool RecallManifests();
   void AddRevisions();
   void AddRevision(const Digest& digest, int64_t mtime_ns);
   void ReadManifests();
@@ -109,7 +105,7 @@ class RepositoryMarker {
   bool ReadOutsideRevisions(const PendingManifest& next,
                             ParsedManifest* parsed);
   void CollectDeletions();
-  void WriteIndex(index::RefIndex* index, uint64_t fingerprint);
+  void Remember(bool manifests_recalled);
   void ReportParse(const ManifestNode& node);
   bool IsRecent(int64_t mtime_ns) const {
     return options_.grace_ns > 0 && mtime_ns > now_ns_ - options_.grace_ns;
@@ -119,7 +115,7 @@ class RepositoryMarker {
   const storage::Registry& registry_;
   const GcOptions& options_;
   const int64_t now_ns_;
-  const StampTrust trust_;
+  RepositoryMemory& memory_;
   MarkSet* marked_;
   RepositoryOutcome* out_;
 
@@ -131,19 +127,18 @@ class RepositoryMarker {
   std::unordered_map<Digest, ParsedManifest> outside_;
   std::unordered_set<Digest> not_manifests_;
   // The mark depended on something outside the repository's own manifests
-  // (see gc/incremental/repository_snapshot.h): never reuse its snapshot.
+  // (see gc/incremental/repository_memory.h): never reuse it.
   bool volatile_ = false;
   // What this repository added to marked_, and until when (with -m and a
-  // grace period) the choice of kept revisions holds: for RepositoryMark.
+  // grace period) the choice of kept revisions holds: for the memory.
   std::vector<uint64_t> contributed_;
-  bool stored_mark_empty_ = false;  // the index holds "" for this repository
   int64_t valid_until_ns_ = std::numeric_limits<int64_t>::max();
 };
 
-void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
-                           bool reuse_index) {
-  if (reuse_index && TryReuseMark(name, index)) {
-    out_->reread = false;
+void RepositoryMarker::Run(const std::string& name) {
+  RecalledMark recalled;
+  if (memory_.Recall(name, &recalled)) {
+    TakeRecalled(name, &recalled);
     return;
   }
   Status s = registry_.ScanRepository(name, &info_);
@@ -157,15 +152,14 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
     Fatal(s);
     return;
   }
-  if (reuse_index) RecordLinked();
+  memory_.CollectLinked(info_, &out_->linked);
   out_->layers.repository = name;
   out_->layers.layers = std::move(info_.layers);
   AddRevisions();
-  uint64_t fingerprint = ScanFingerprint(info_);
   // The links changed, or could have: they were read again; the manifests
-  // too unless the revisions are those the index holds.
-  bool manifests_reused = reuse_index && TryReuse(index, fingerprint);
-  if (!manifests_reused) ReadManifests();
+  // too unless the revisions are those the memory holds.
+  const bool manifests_recalled = RecallManifests();
+  if (!manifests_recalled) ReadManifests();
   if (!out_->fatal.empty()) return;
   if (options_.delete_untagged) {
     ChooseKeptUntagged();
@@ -175,108 +169,38 @@ void RepositoryMarker::Run(const std::string& name, index::RefIndex* index,
     KeepClosure(every);
   }
   CollectDeletions();
-  if (index != nullptr && !manifests_reused) WriteIndex(index, fingerprint);
-  if (index != nullptr) StoreMark(index);
+  Remember(manifests_recalled);
   // Only the sweep's deletion of layer links reads them: at a million blobs
   // they would be the largest thing a dry run holds.
   if (options_.dry_run) std::vector<Digest>().swap(out_->layers.layers);
 }
 
-// Takes the repository's stored mark instead of scanning it, when the
-// reuse rule of gc/incremental/repository_mark.h allows.
-bool RepositoryMarker::TryReuseMark(const std::string& name,
-                                    index::RefIndex* index) {
-  std::string value;
-  RepositoryMark mark;
-  Status got = index->GetRepositoryMark(name, &value);
-  stored_mark_empty_ = got.ok() && value.empty();
-  if (!got.ok() ||
-      !DecodeRepositoryMark(value, &mark, /*with_layers=*/!options_.dry_run) ||
-      mark.delete_untagged != options_.delete_untagged ||
-      (mark.delete_untagged && mark.grace_ns != options_.grace_ns) ||
-      now_ns_ >= mark.valid_until_ns) {
-    return false;
+// The repository stands as the last pass left it: its contribution then is
+// its contribution now.
+void RepositoryMarker::TakeRecalled(const std::string& name,
+                                    RecalledMark* recalled) {
+  out_->reread = false;
+  for (uint64_t fingerprint : recalled->marked) {
+    marked_->AddFingerprint(fingerprint);
   }
-  std::vector<storage::ObjectInfo> infos;
-  std::vector<Status> statuses;
-  registry_.StatRepository(name, mark.shape, &infos, &statuses);
-  ChangeStamp stamp = StampOf(infos, statuses, trust_);
-  if (!stamp.trusted || stamp.hash != mark.stamp) return false;
-  for (uint64_t fingerprint : mark.marked) marked_->AddFingerprint(fingerprint);
   out_->layers.repository = name;
-  out_->layers.layers = std::move(mark.layers);
+  out_->layers.layers = std::move(recalled->layers);
   auto tags = std::make_shared<const std::vector<std::string>>(
-      std::move(mark.shape.tags));
-  for (Digest& digest : mark.to_delete) {
+      std::move(recalled->tags));
+  for (Digest& digest : recalled->to_delete) {
     out_->deletions.push_back(ManifestToDelete{name, std::move(digest), tags});
   }
-  return true;
 }
 
-void RepositoryMarker::RecordLinked() {
-  std::vector<Digest>& linked = out_->linked;
-  linked.insert(linked.end(), info_.layers.begin(), info_.layers.end());
-  for (const storage::LinkInfo& link : info_.revisions) {
-    if (link.named.valid()) linked.push_back(link.named);
-    if (link.status.ok()) linked.push_back(link.target);
-  }
-}
-
-// Stores what this repository contributed, with a stamp of what decided
-// it, for the next pass. A repository that reported anything, or whose
-// stamp is racy, is stored as not reusable: the next pass re-reads it.
-void RepositoryMarker::StoreMark(index::RefIndex* index) {
-  RepositoryMark mark;
-  bool reusable = !volatile_ && out_->problems.empty() && out_->fatal.empty();
-  if (reusable) {
-    // What the scan saw, described as it was when it was read: a change
-    // after that gives the next pass another stamp. Without -m no tag
-    // decides anything: moving one need not re-read the repository.
-    if (!options_.delete_untagged) storage::LeaveTagsOut(&info_);
-    mark.shape = info_.shape;
-    ChangeStamp stamp =
-        StampOf(info_.described, info_.described_statuses, trust_);
-    reusable = stamp.trusted;
-    mark.stamp = stamp.hash;
-  }
-  if (!reusable) {
-    // An empty value never decodes: a stale mark must not outlive a change.
-    // One already empty (a repository re-read on every pass) stays so.
-    if (stored_mark_empty_) return;
-    Status s = index->PutRepositoryMark(info_.name, "");
-    if (!s.ok()) Fatal(s);
-    return;
-  }
-  mark.delete_untagged = options_.delete_untagged;
-  mark.grace_ns = options_.grace_ns;
-  mark.valid_until_ns = valid_until_ns_;
-  std::sort(contributed_.begin(), contributed_.end());
-  contributed_.erase(std::unique(contributed_.begin(), contributed_.end()),
-                     contributed_.end());
-  mark.marked = std::move(contributed_);
-  for (const ManifestToDelete& deletion : out_->deletions) {
-    mark.to_delete.push_back(deletion.digest);
-  }
-  mark.layers = out_->layers.layers;
-  Status s = index->PutRepositoryMark(info_.name, EncodeRepositoryMark(mark));
-  if (!s.ok()) Fatal(s);
-}
-
-bool RepositoryMarker::TryReuse(index::RefIndex* index, uint64_t fingerprint) {
-  index::RepositorySnapshot snapshot;
-  if (!index->GetRepository(info_.name, &snapshot).ok() ||
-      snapshot.fingerprint != fingerprint) {
-    return false;
-  }
-  std::unordered_map<Digest, const index::ManifestRecord*> records;
-  for (const index::ManifestRecord& record : snapshot.manifests) {
-    records.emplace(record.digest, &record);
-  }
-  if (records.size() != nodes_.size()) return false;
-  for (ManifestNode& node : nodes_) {
-    auto it = records.find(node.digest);
-    if (it == records.end()) return false;
-    node.parsed = FromRecord(*it->second);
+// Takes every revision's parse from the memory instead of reading it.
+bool RepositoryMarker::RecallManifests() {
+  std::vector<Digest> revisions;
+  revisions.reserve(nodes_.size());
+  for (const ManifestNode& node : nodes_) revisions.push_back(node.digest);
+  std::vector<ParsedManifest> parsed;
+  if (!memory_.RecallManifests(info_, revisions, &parsed)) return false;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    nodes_[i].parsed = std::move(parsed[i]);
   }
   return true;
 }
@@ -564,22 +488,25 @@ void RepositoryMarker::CollectDeletions() {
   }
 }
 
-void RepositoryMarker::WriteIndex(index::RefIndex* index,
-                                  uint64_t fingerprint) {
-  index::RepositorySnapshot snapshot;
-  snapshot.name = info_.name;
-  snapshot.fingerprint = volatile_ ? kVolatileFingerprint : fingerprint;
+// Hands the memory what the next pass may take back: the manifests read
+// (for their snapshot) and what this repository contributed.
+void RepositoryMarker::Remember(bool manifests_recalled) {
+  MarkToRemember mark;
+  mark.scan = &info_;
   for (const ManifestNode& node : nodes_) {
     if (!node.read_status.ok()) continue;
-    snapshot.manifests.push_back(ToRecord(node.digest, node.parsed));
+    mark.manifests.push_back(ManifestRead{&node.digest, &node.parsed});
   }
-  for (const storage::TagInfo& tag : info_.tags) {
-    if (!tag.current.status.ok()) continue;
-    snapshot.tags.push_back(index::TagRecord{tag.name, tag.current.target,
-                                             tag.current.mtime_ns});
+  mark.manifests_recalled = manifests_recalled;
+  mark.depends_outside = volatile_;
+  mark.reported = !out_->problems.empty() || !out_->fatal.empty();
+  mark.marked = std::move(contributed_);
+  for (const ManifestToDelete& deletion : out_->deletions) {
+    mark.to_delete.push_back(deletion.digest);
   }
-  Status s = index->PutRepository(snapshot);
-  if (!s.ok()) Fatal(s);
+  mark.layers = &out_->layers.layers;
+  mark.valid_until_ns = valid_until_ns_;
+  memory_.Remember(&mark, &out_->fatal);
 }
 
 // One error for every symbolic link the scans did not follow where revision
@@ -604,34 +531,18 @@ Status SymbolicLinksRefused(const std::vector<std::string>& paths) {
                  "place), then run again");
 }
 
-// Removes from the index the repositories the store no longer has.
-void ForgetVanished(const std::vector<std::string>& names,
-                    index::RefIndex* index, MarkResult* result) {
-  std::vector<std::string> known;
-  Status s = index->ListRepositories(&known);
-  for (const std::string& name : known) {
-    if (!s.ok()) break;
-    if (!std::binary_search(names.begin(), names.end(), name)) {
-      s = index->DeleteRepository(name);
-    }
-  }
-  if (!s.ok()) result->fatal.push_back(s);
-}
-
 }  // namespace
 
 void Mark(const storage::Registry& registry, const GcOptions& options,
           index::RefIndex* index, bool reuse_index, GcProgress* progress,
           MarkResult* result) {
-  const StampTrust trust{registry.capabilities(),
-                         options.now_ns - kRacyMargin};
+  std::unique_ptr<RepositoryMemory> memory =
+      RepositoryMemory::Open(registry, options, index, reuse_index);
   std::vector<std::string> names;
   std::vector<storage::StoreProblem> listing_problems;
-  RepositoryWalk walk(trust);
-  if (index != nullptr && reuse_index) walk.Load(index);
-  Status s = WalkRepositories(registry, index != nullptr ? &walk : nullptr,
-                              &names, &listing_problems);
-  if (s.ok() && index != nullptr) s = walk.Save(index);
+  Status s = WalkRepositories(registry, memory->walk(), &names,
+                              &listing_problems);
+  if (s.ok()) s = memory->SaveWalk();
   std::vector<std::string> links_hiding_links;
   for (storage::StoreProblem& problem : listing_problems) {
     if (problem.hides_links) links_hiding_links.push_back(problem.path);
@@ -647,14 +558,15 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   if (progress != nullptr) progress->Start("mark", names.size());
   std::vector<RepositoryOutcome> outcomes(names.size());
   tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
-    RepositoryMarker marker(registry, options, trust,
-                            &result->marked, &outcomes[i]);
-    marker.Run(names[i], index, reuse_index);
+    RepositoryMarker marker(registry, options, memory.get(), &result->marked,
+                            &outcomes[i]);
+    marker.Run(names[i]);
     if (progress != nullptr) ++progress->done;
   });
   result->marked.Seal();
   result->repositories = names.size();
-  if (index != nullptr) ForgetVanished(names, index, result);
+  Status forgotten = memory->ForgetVanished(names);
+  if (!forgotten.ok()) result->fatal.push_back(forgotten);
   uint64_t linked = 0;
   for (const RepositoryOutcome& outcome : outcomes) linked += outcome.linked.size();
   const bool keep_linked = linked <= kMaxLinkedByReread;

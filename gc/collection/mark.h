@@ -68,12 +68,12 @@ struct MarkResult {
   uint64_t manifests_read = 0;
 };
 
-// Marks `registry`. When `index` is not null, every repository's manifests,
-// edges and tags are written to it; with `reuse_index` (an incremental
-// pass), a repository whose scan fingerprint matches its snapshot in the
-// index is marked from the snapshot instead of re-reading its manifests
-// (see gc/incremental/repository_snapshot.h), and repositories no longer in the store
-// leave the index. `progress` may be null.
+// Marks `registry`. When `index` is not null, the pass remembers every
+// repository in it (its manifests, edges and tags, and what its mark
+// contributed), and repositories no longer in the store leave it; with
+// `reuse_index` (an incremental pass), a repository is marked from what the
+// last pass remembered wherever that still holds, instead of being read
+// again (see gc/incremental/repository_memory.h). `progress` may be null.
 void Mark(const storage::Registry& registry, const GcOptions& options,
           index::RefIndex* index, bool reuse_index, GcProgress* progress,
           MarkResult* result);

@@ -308,7 +308,7 @@ uint64_t CountedBlobs(const storage::ObjectInfo& dir,
 }
 
 // Brings a stored listing up to date from the linked candidates when the
-// prefix directory's link count shows that they account for every blob
+// prefix's count of subdirectories shows that they account for every blob
 // added (see the header). False: the directory must be listed.
 bool AddLinkedBlobs(const storage::Registry& registry,
                     const storage::BlobPrefix& prefix,
@@ -444,7 +444,7 @@ Status ForgetDeletedBlobs(index::RefIndex* index,
     return index->PutBlobListing(key, "");
   }
   stored.Remove(deleted);
-  // The deletions moved the directory's times: only its count can tell
+  // The deletions moved the prefix's version: only its count can tell
   // the next pass that nothing else changed.
   stored.state.stamp_trusted = false;
   return SaveStoredListing(index, key, &stored);

@@ -2,20 +2,23 @@
 // (blobs/<alg>/<xx>) holds, listed fresh or, in an incremental pass, taken
 // from the reference index.
 //
-// A stored listing is taken as it is when the prefix directory's stamp
-// (gc/incremental/change_stamp.h) equals the stored one and was trusted when stored:
-// adding or removing a blob directory gives the prefix new times.
+// A stored listing is taken as it is when the prefix's stamp
+// (gc/incremental/change_stamp.h) equals the stored one and was trusted
+// when stored: only a backend whose directory versions move (adding or
+// removing a blob gives the prefix a new version) gets trusted stamps; on
+// any other the prefix is listed on every pass.
 //
 // When the stamp moved, the listing can still be brought up to date
 // without listing the directory. Every blob the registry writes comes with
 // a link in the repository it was pushed to, so the blobs that the
 // repositories an incremental pass re-read link, and that the stored
-// listing lacks, are the candidates for new blobs; each is looked up. A
-// directory's link count is 2 plus its subdirectories (ext4, XFS, tmpfs),
-// so when the stored blobs and the new ones found add up to that count,
-// the listing is complete. Anything else (a blob written with no link, a
+// listing lacks, are the candidates for new blobs; each is looked up.
+// Where the backend counts a directory's subdirectories
+// (Capabilities::counts_subdirectories; ext4, XFS and tmpfs do), the
+// listing is complete when the stored blobs and the new ones found add up
+// to that count. Anything else (a blob written with no link, a backend or
 // filesystem that does not count, a count that does not add up) lists the
-// directory.
+// prefix.
 //
 // What the count cannot tell: blobs removed outside regsweep while as many
 // others are added without links, in the same prefix. Then the listing
@@ -51,8 +54,8 @@ namespace regsweep::gc {
 struct ListingState {
   uint64_t stamp = 0;          // of the prefix directory (see above)
   bool stamp_trusted = false;  // not racy when stored
-  // The directory's link count was 2 plus the blobs listed: its count can
-  // tell whether blobs were added since.
+  // The prefix's own count of subdirectories equalled the blobs listed: its
+  // count can tell whether blobs were added since.
   bool counted = false;
   // Of the listing stored whole that this state's listing is or changes.
   uint64_t generation = 0;

@@ -3,7 +3,7 @@
 // can take it back for a repository that has not changed, without listing,
 // reading or parsing anything of it.
 //
-// Reuse rule (see gc/collection/mark.cc): the stored mark stands for the repository
+// Reuse rule (see gc/incremental/repository_memory.h): the stored mark stands for the repository
 // when its change stamp (gc/incremental/change_stamp.h over Registry::StatRepository of
 // `shape`) was trusted when stored, equals a fresh stamp, and the mark was
 // made with the same mode and grace period and is still valid at the new

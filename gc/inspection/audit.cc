@@ -244,7 +244,7 @@ void RepositoryAuditor::CheckUploads() {
                (upload.started_from_file
                     ? "; the registry's upload purging removes it, or "
                       "delete the directory."
-                    : " (by its directory's time: it has no readable "
+                    : " (by the store's time for it: it has no readable "
                       "startedat file, so the registry's purging never "
                       "removes it). Delete the directory.");
     Add(std::move(f));
