@@ -3,9 +3,10 @@
 // can take it back for a repository that has not changed, without listing,
 // reading or parsing anything of it.
 //
-// Reuse rule (see gc/incremental/repository_memory.h): the stored mark stands for the repository
-// when its change stamp (gc/incremental/change_stamp.h over Registry::StatRepository of
-// `shape`) was trusted when stored, equals a fresh stamp, and the mark was
+// Reuse rule (see gc/incremental/repository_memory.h): the stored mark
+// stands for the repository when its change stamp
+// (gc/incremental/change_stamp.h over Registry::StatRepository of `shape`)
+// was trusted when stored, equals a fresh stamp, and the mark was
 // made with the same mode and grace period and is still valid at the new
 // pass's time (with -m, a revision within the grace period is kept only
 // until its grace runs out). A repository whose mark reported any problem
