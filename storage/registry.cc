@@ -840,9 +840,15 @@ Status Registry::ListUploads(const std::string& repository,
             .ok() &&
         data.type == EntryType::kFile) {
       upload.bytes = data.size;
+    }
+    if (upload.started_ns == 0) {
       // A store without directories has no time for the upload's
-      // directory: its data is as old as the upload gets.
-      if (upload.started_ns == 0) upload.started_ns = data.mtime_ns;
+      // directory: the upload is as old as its newest object (its data, or
+      // an unreadable startedat when nothing was written yet), never 0,
+      // which would make it look older than any purge age.
+      store_->ListAll(dir, [&](std::string_view, const ObjectInfo& object) {
+        upload.started_ns = std::max(upload.started_ns, object.mtime_ns);
+      });
     }
     uploads->push_back(std::move(upload));
   }

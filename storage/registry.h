@@ -111,7 +111,8 @@ struct UploadInfo {
   std::string path;        // its directory, as Store::Describe gives it
   // When it started: the RFC 3339 time in its startedat file, or, when that
   // is missing or unreadable (started_from_file false), the directory's
-  // modification time (on a store without directories, its data's).
+  // modification time (on a store without directories, its newest
+  // object's).
   int64_t started_ns = 0;
   bool started_from_file = false;
   uint64_t bytes = 0;  // size of its data file so far (0: none yet)

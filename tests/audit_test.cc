@@ -1,11 +1,13 @@
 // regsweep audit on small stores: a clean store has no findings, and each
-// kind of damage yields exactly its findings.
+// kind of damage yields exactly its findings. On both backends (a
+// filesystem and an object store, tests/testutil/test_store.h); what only
+// a filesystem can hold (an empty directory) is tested there alone.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -20,6 +22,7 @@ namespace {
 
 namespace layout = storage::layout;
 using gc::FindingKind;
+using testing::Backend;
 using testing::TestStore;
 
 constexpr int64_t kDay = 86400;
@@ -32,8 +35,7 @@ int64_t NowNs() {
 
 gc::AuditReport Audit(const TestStore& s, bool verify = false,
                       const std::string& index_dir = "") {
-  std::unique_ptr<storage::Store> store;
-  EXPECT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
+  std::unique_ptr<storage::Store> store = s.Open();
   gc::AuditOptions options;
   options.verify_digests = verify;
   options.index_dir = index_dir;
@@ -41,6 +43,11 @@ gc::AuditReport Audit(const TestStore& s, bool verify = false,
   Status st = gc::RunAudit(store.get(), options, nullptr, &report);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return report;
+}
+
+// `key` as the store names it in findings (a path, or memory://...).
+std::string Described(const TestStore& s, const std::string& key) {
+  return s.Open()->Describe(key);
 }
 
 // "kind repository digest tag" per finding, the way the tests name them.
@@ -71,7 +78,7 @@ struct Fixture {
   TestStore s;
   std::vector<Digest> amd_blobs, arm_blobs, sig_blobs, other_blobs;
   Digest amd, arm, index, sig, other;
-  Fixture() {
+  explicit Fixture(Backend backend) : s(backend) {
     amd = s.PushImage("multi", {"base", "amd64"}, &amd_blobs);
     arm = s.PushImage("multi", {"base", "arm64", "arm64-extra"}, &arm_blobs);
     index = s.PushIndex("multi", {amd, arm});
@@ -84,8 +91,10 @@ struct Fixture {
   }
 };
 
-TEST(AuditTest, CleanStoreHasNoFindings) {
-  Fixture f;
+class AuditTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(AuditTest, CleanStoreHasNoFindings) {
+  Fixture f(GetParam());
   gc::AuditReport report = Audit(f.s, /*verify=*/true);
   EXPECT_THAT(Keys(report), ::testing::IsEmpty());
   EXPECT_EQ(report.summary.repositories, 2u);
@@ -94,12 +103,12 @@ TEST(AuditTest, CleanStoreHasNoFindings) {
   EXPECT_TRUE(report.summary.verified);
 }
 
-TEST(AuditTest, OrphanedBlobHasSizeAndAge) {
-  Fixture f;
+TEST_P(AuditTest, OrphanedBlobHasSizeAndAge) {
+  Fixture f(GetParam());
   Digest orphan = f.s.PutBlob("nobody's");
   f.s.Age(layout::BlobDataPath(orphan), 3 * kDay);
   gc::AuditReport report = Audit(f.s);
-  EXPECT_THAT(Keys(report), ::testing::ElementsAre(
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(
                                 Key(FindingKind::kOrphanedBlob, "", orphan.str())));
   const gc::Finding& finding = report.findings[0];
   EXPECT_EQ(finding.bytes, 8u);
@@ -108,8 +117,8 @@ TEST(AuditTest, OrphanedBlobHasSizeAndAge) {
   EXPECT_EQ(report.summary.bytes_orphaned, 8u);
 }
 
-TEST(AuditTest, DeletedLayerBreaksEveryImageThatNamesIt) {
-  Fixture f;
+TEST_P(AuditTest, DeletedLayerBreaksEveryImageThatNamesIt) {
+  Fixture f(GetParam());
   const Digest& base = f.amd_blobs[1];  // in amd, arm and team/app
   f.s.RemovePath(layout::BlobDir(base));
   gc::AuditReport report = Audit(f.s);
@@ -135,8 +144,8 @@ TEST(AuditTest, DeletedLayerBreaksEveryImageThatNamesIt) {
                                            f.other.str()}));
 }
 
-TEST(AuditTest, DeletedChildManifest) {
-  Fixture f;
+TEST_P(AuditTest, DeletedChildManifest) {
+  Fixture f(GetParam());
   f.s.RemovePath(layout::BlobDir(f.arm));
   gc::AuditReport report = Audit(f.s);
   // The index names a child that is gone; the child's revision link points
@@ -155,8 +164,8 @@ TEST(AuditTest, DeletedChildManifest) {
   EXPECT_THAT(missing->detail, ::testing::HasSubstr("manifest " + f.arm.str()));
 }
 
-TEST(AuditTest, DeletedTaggedManifest) {
-  Fixture f;
+TEST_P(AuditTest, DeletedTaggedManifest) {
+  Fixture f(GetParam());
   f.s.RemovePath(layout::BlobDir(f.other));
   gc::AuditReport report = Audit(f.s);
   EXPECT_THAT(Keys(report),
@@ -171,12 +180,12 @@ TEST(AuditTest, DeletedTaggedManifest) {
     std::string link = finding.tag.empty()
                            ? layout::RevisionLinkPath("team/app", f.other)
                            : layout::TagCurrentLinkPath("team/app", "stable");
-    EXPECT_EQ(finding.path, f.s.Path(link));
+    EXPECT_EQ(finding.path, Described(f.s, link));
   }
 }
 
-TEST(AuditTest, ForeignLayersAreNotFindings) {
-  TestStore s;
+TEST_P(AuditTest, ForeignLayersAreNotFindings) {
+  TestStore s(GetParam());
   Digest config = s.PutBlob("{\"os\":\"windows\"}");
   Digest foreign = testing::Sha256Of("windows base layer, never pushed");
   std::string manifest =
@@ -191,31 +200,44 @@ TEST(AuditTest, ForeignLayersAreNotFindings) {
   Digest m = s.PushManifestBytes("win", manifest);
   s.PutTag("win", "ltsc", m);
   s.AgeEverything(kDay);
-  EXPECT_THAT(Keys(Audit(s)), ::testing::IsEmpty());
+  gc::AuditReport report = Audit(s);
+  EXPECT_THAT(Keys(report), ::testing::IsEmpty());
+  // Clean because it was all seen: the repository, both blobs, both kept.
+  EXPECT_EQ(report.summary.repositories, 1u);
+  EXPECT_EQ(report.summary.blobs, 2u);
+  EXPECT_EQ(report.summary.blobs_referenced, 3u);  // with the foreign layer
 }
 
-TEST(AuditTest, AReferrersSubjectIsNoReference) {
-  Fixture f;
+TEST_P(AuditTest, AReferrersSubjectIsNoReference) {
+  Fixture f(GetParam());
   // A signature whose subject was deleted (or never pushed here): the
   // referrer is intact; its subject is not something it needs.
-  f.s.PushReferrer("team/app", testing::Sha256Of("gone subject"), "sig");
+  std::vector<Digest> referrer_blobs;
+  Digest referrer = f.s.PushReferrer(
+      "team/app", testing::Sha256Of("gone subject"), "sig", &referrer_blobs);
   f.s.AgeEverything(kDay);
-  EXPECT_THAT(Keys(Audit(f.s)), ::testing::IsEmpty());
+  gc::AuditReport report = Audit(f.s);
+  EXPECT_THAT(Keys(report), ::testing::IsEmpty());
+  // Clean because it was all seen and kept, the referrer too.
+  EXPECT_EQ(report.summary.blobs, f.s.BlobsOnDisk().size());
+  EXPECT_EQ(report.summary.blobs_referenced, report.summary.blobs);
+  EXPECT_THAT(f.s.BlobsOnDisk(), ::testing::IsSupersetOf({referrer.str(),
+                                                         referrer_blobs[1].str()}));
 }
 
-TEST(AuditTest, DanglingLayerLink) {
-  Fixture f;
+TEST_P(AuditTest, DanglingLayerLink) {
+  Fixture f(GetParam());
   Digest gone = testing::Sha256Of("uploaded, then deleted");
   f.s.PutLayerLink("team/app", gone);
   gc::AuditReport report = Audit(f.s);
-  EXPECT_THAT(Keys(report), ::testing::ElementsAre(Key(
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(Key(
                                 FindingKind::kDanglingLayerLink, "team/app", gone.str())));
   EXPECT_EQ(report.findings[0].path,
-            f.s.Path(layout::LayerLinkPath("team/app", gone)));
+            Described(f.s, layout::LayerLinkPath("team/app", gone)));
 }
 
-TEST(AuditTest, MalformedLinks) {
-  Fixture f;
+TEST_P(AuditTest, MalformedLinks) {
+  Fixture f(GetParam());
   // An empty revision link, a truncated tag link, a layer link of garbage.
   f.s.WriteFile(layout::RevisionLinkPath("multi", f.sig), "");
   f.s.WriteFile(layout::TagCurrentLinkPath("team/app", "stable"),
@@ -233,8 +255,8 @@ TEST(AuditTest, MalformedLinks) {
   }
 }
 
-TEST(AuditTest, RevisionLinkNamingAnotherDigest) {
-  Fixture f;
+TEST_P(AuditTest, RevisionLinkNamingAnotherDigest) {
+  Fixture f(GetParam());
   f.s.WriteFile(layout::RevisionLinkPath("team/app", f.other), f.amd.str());
   gc::AuditReport report = Audit(f.s);
   // Both digests are kept; the link is wrong; the other manifest is not
@@ -243,69 +265,92 @@ TEST(AuditTest, RevisionLinkNamingAnotherDigest) {
                                 FindingKind::kMalformedLink, "team/app", f.other.str())));
 }
 
-TEST(AuditTest, UnparseableManifest) {
-  Fixture f;
+TEST_P(AuditTest, UnparseableManifest) {
+  Fixture f(GetParam());
   Digest junk = f.s.PushManifestBytes("team/app", "this is not a manifest");
   f.s.AgeEverything(kDay);
   gc::AuditReport report = Audit(f.s);
-  EXPECT_THAT(Keys(report), ::testing::ElementsAre(Key(
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(Key(
                                 FindingKind::kUnparseableManifest, "team/app", junk.str())));
-  EXPECT_EQ(report.findings[0].path, f.s.Path(layout::BlobDataPath(junk)));
+  EXPECT_EQ(report.findings[0].path,
+            Described(f.s, layout::BlobDataPath(junk)));
 }
 
-TEST(AuditTest, DigestMismatchOnlyWithVerify) {
-  Fixture f;
-  const Digest& layer = f.other_blobs[2];
-  std::string path = f.s.Path(layout::BlobDataPath(layer));
-  {
-    std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
-    io.seekp(1);
-    io.put('X');
-  }
+TEST_P(AuditTest, DigestMismatchOnlyWithVerify) {
+  Fixture f(GetParam());
+  const Digest& layer = f.other_blobs[2];  // "app", its second byte changed
+  f.s.WriteFile(layout::BlobDataPath(layer), "aXp");
   EXPECT_THAT(Keys(Audit(f.s)), ::testing::IsEmpty());
   gc::AuditReport report = Audit(f.s, /*verify=*/true);
-  EXPECT_THAT(Keys(report), ::testing::ElementsAre(
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(
                                 Key(FindingKind::kDigestMismatch, "", layer.str())));
   EXPECT_EQ(report.findings[0].bytes, 3u);  // "app"
   EXPECT_THAT(report.findings[0].detail,
               ::testing::HasSubstr(testing::Sha256Of("aXp").str()));
 }
 
-TEST(AuditTest, StaleUploads) {
-  Fixture f;
+TEST_P(AuditTest, StaleUploads) {
+  Fixture f(GetParam());
   std::string uploads = layout::UploadsDir("team/app");
   f.s.WriteFile(layout::Join(uploads, "old/startedat"), "2020-01-02T03:04:05Z");
   f.s.WriteFile(layout::Join(uploads, "old/data"), "12345");
   f.s.WriteFile(layout::Join(uploads, "fresh/startedat"),
                 gc::FormatTime(NowNs()));
-  // No startedat: the directory's time counts.
+  // No startedat, or one that is no time: the store's time for the upload
+  // counts. On a filesystem that is the directory's modification time; a
+  // store without directories has none, and the times of the upload's
+  // objects count instead (Age sets both: the directory's, or every
+  // object's below it).
   f.s.WriteFile(layout::Join(uploads, "nameless/data"), "");
   f.s.Age(layout::Join(uploads, "nameless"), 10 * kDay);
+  f.s.WriteFile(layout::Join(uploads, "garbled/startedat"), "last week");
+  f.s.Age(layout::Join(uploads, "garbled"), 10 * kDay);
+  f.s.WriteFile(layout::Join(uploads, "garbled-fresh/startedat"), "just now");
   gc::AuditReport report = Audit(f.s);
   EXPECT_THAT(Keys(report), ::testing::UnorderedElementsAre(
                                 Key(FindingKind::kStaleUpload, "team/app"),
+                                Key(FindingKind::kStaleUpload, "team/app"),
                                 Key(FindingKind::kStaleUpload, "team/app")));
-  std::set<std::string> paths;
-  for (const gc::Finding& finding : report.findings) paths.insert(finding.path);
-  EXPECT_EQ(paths, (std::set<std::string>{f.s.Path(layout::Join(uploads, "old")),
-                                          f.s.Path(layout::Join(uploads, "nameless"))}));
-  const gc::Finding& old = report.findings[0].path.ends_with("old")
-                               ? report.findings[0]
-                               : report.findings[1];
+  std::map<std::string, const gc::Finding*> by_path;
+  for (const gc::Finding& finding : report.findings) {
+    by_path[finding.path] = &finding;
+  }
+  auto upload = [&](const char* id) {
+    return Described(f.s, layout::Join(uploads, id));
+  };
+  ASSERT_THAT(by_path, ::testing::UnorderedElementsAre(
+                           ::testing::Key(upload("old")),
+                           ::testing::Key(upload("nameless")),
+                           ::testing::Key(upload("garbled"))));
+  const gc::Finding& old = *by_path[upload("old")];
   EXPECT_EQ(old.bytes, 5u);
   EXPECT_EQ(gc::FormatTime(old.time_ns), "2020-01-02T03:04:05Z");
+  for (const char* id : {"nameless", "garbled"}) {
+    const gc::Finding* finding = by_path[upload(id)];
+    EXPECT_NEAR(static_cast<double>(report.summary.now_ns - finding->time_ns) /
+                    1e9,
+                10.0 * kDay, 60)
+        << id;
+    EXPECT_THAT(finding->detail, ::testing::HasSubstr("no readable startedat"));
+  }
 }
 
-TEST(AuditTest, EmptyRepository) {
-  Fixture f;
-  std::filesystem::create_directories(f.s.Path(layout::ManifestsDir("ghost")));
+// A repository whose manifests were all deleted and whose blobs were
+// uploaded without one: only _layers links are left.
+TEST_P(AuditTest, RepositoryWithOnlyLayerLinksIsEmpty) {
+  Fixture f(GetParam());
+  f.s.PutLayerLink("ghost", f.amd_blobs[1]);
   gc::AuditReport report = Audit(f.s);
-  EXPECT_THAT(Keys(report), ::testing::ElementsAre(
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(
                                 Key(FindingKind::kEmptyRepository, "ghost")));
+  EXPECT_EQ(report.findings[0].path,
+            Described(f.s, layout::RepositoryDir("ghost")));
+  EXPECT_THAT(report.findings[0].detail,
+              ::testing::HasSubstr("only _layers links"));
 }
 
-TEST(AuditTest, UntrackedTag) {
-  Fixture f;
+TEST_P(AuditTest, UntrackedTag) {
+  Fixture f(GetParam());
   f.s.PutTag("team/app", "borrowed", f.amd);  // a manifest of "multi"
   gc::AuditReport report = Audit(f.s);
   EXPECT_THAT(Keys(report), ::testing::ElementsAre(Key(
@@ -313,12 +358,13 @@ TEST(AuditTest, UntrackedTag) {
                                 "borrowed")));
 }
 
-TEST(AuditTest, UnreadableManifestSuppressesOrphans) {
-  Fixture f;
+TEST_P(AuditTest, UnreadableManifestSuppressesOrphans) {
+  Fixture f(GetParam());
   f.s.PutBlob("would be an orphan");
-  // The manifest's data is a directory: reading it fails (even as root).
+  // The manifest's data is a directory (a prefix, on an object store):
+  // reading it fails (even as root).
   f.s.RemovePath(layout::BlobDataPath(f.other));
-  std::filesystem::create_directories(f.s.Path(layout::BlobDataPath(f.other)));
+  f.s.WriteFile(layout::Join(layout::BlobDataPath(f.other), "x"), "");
   gc::AuditReport report = Audit(f.s);
   std::multiset<std::string> kinds;
   for (const gc::Finding& finding : report.findings) {
@@ -334,8 +380,8 @@ TEST(AuditTest, UnreadableManifestSuppressesOrphans) {
   EXPECT_THAT(unreadable->path, ::testing::HasSubstr(std::string(f.other.hex())));
 }
 
-TEST(AuditTest, WritesACompleteIndexWhenAsked) {
-  Fixture f;
+TEST_P(AuditTest, WritesACompleteIndexWhenAsked) {
+  Fixture f(GetParam());
   std::string dir = f.s.root() + "-index";
   Audit(f.s, false, dir);
   {
@@ -351,8 +397,8 @@ TEST(AuditTest, WritesACompleteIndexWhenAsked) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(AuditTest, JsonHasFindingsAndSummary) {
-  Fixture f;
+TEST_P(AuditTest, JsonHasFindingsAndSummary) {
+  Fixture f(GetParam());
   Digest orphan = f.s.PutBlob("orphan");
   f.s.PutLayerLink("team/app", testing::Sha256Of("gone"));
   std::string json = gc::AuditToJson(Audit(f.s));
@@ -362,6 +408,24 @@ TEST(AuditTest, JsonHasFindingsAndSummary) {
   EXPECT_THAT(json, ::testing::HasSubstr("\"dangling_layer_link\":1"));
   EXPECT_THAT(json, ::testing::HasSubstr("\"clean\":false"));
   EXPECT_THAT(json, ::testing::EndsWith("}}"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const auto& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
+
+// Filesystem only: a directory without files, which a store without
+// directories cannot hold (there, a prefix exists only while keys lie below
+// it; the same finding on both backends is RepositoryWithOnlyLayerLinks).
+TEST(AuditFileTest, EmptyManifestsDirectoryIsAnEmptyRepository) {
+  Fixture f(Backend::kFile);
+  std::filesystem::create_directories(f.s.Path(layout::ManifestsDir("ghost")));
+  gc::AuditReport report = Audit(f.s);
+  ASSERT_THAT(Keys(report), ::testing::ElementsAre(
+                                Key(FindingKind::kEmptyRepository, "ghost")));
+  EXPECT_EQ(report.findings[0].path, f.s.Path(layout::RepositoryDir("ghost")));
 }
 
 }  // namespace

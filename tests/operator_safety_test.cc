@@ -1,6 +1,7 @@
 // What an operator trips over before anything is deleted: a store whose
-// parts are symbolic links to another disk, and a process that may not
-// delete (the wrong user, a read-only mount).
+// parts are symbolic links to another disk (the filesystem's), and a
+// process that may not delete (the wrong user, a read-only mount; on both
+// backends).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -20,7 +21,11 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using testing::Backend;
 using testing::TestStore;
+
+// Tests on either backend: each takes a TestStore(GetParam()).
+class OperatorSafetyTest : public ::testing::TestWithParam<Backend> {};
 
 gc::GcReport RealRun(storage::Store* store) {
   gc::GcOptions options;
@@ -40,7 +45,7 @@ void MoveToAnotherDisk(const TestStore& s, const TestStore& disk,
   fs::create_directory_symlink(target, s.Path(relative));
 }
 
-TEST(OperatorSafetyTest, LinkedStoreDirectoriesAreFollowedOnce) {
+TEST(OperatorSafetyFileTest, LinkedStoreDirectoriesAreFollowedOnce) {
   for (const std::string& linked :
        {layout::V2Root(), layout::BlobsRoot(), layout::RepositoriesRoot()}) {
     SCOPED_TRACE(linked);
@@ -63,7 +68,7 @@ TEST(OperatorSafetyTest, LinkedStoreDirectoriesAreFollowedOnce) {
   }
 }
 
-TEST(OperatorSafetyTest, TheStoreRootMayBeALink) {
+TEST(OperatorSafetyFileTest, TheStoreRootMayBeALink) {
   TestStore s;
   TestStore elsewhere;
   s.PushImage("app", {"layer"});
@@ -78,7 +83,7 @@ TEST(OperatorSafetyTest, TheStoreRootMayBeALink) {
 }
 
 // Links below the linked directories are still never followed.
-TEST(OperatorSafetyTest, LinksInsideALinkedDirectoryAreStillRefused) {
+TEST(OperatorSafetyFileTest, LinksInsideALinkedDirectoryAreStillRefused) {
   TestStore s;
   TestStore disk;
   TestStore outside;
@@ -104,16 +109,15 @@ class ReadOnlyStore : public storage::StoreWrapper {
   }
 };
 
-TEST(OperatorSafetyTest, ASweepThatMayNotDeleteDeletesNothingAndSaysWhere) {
+TEST_P(OperatorSafetyTest, ASweepThatMayNotDeleteDeletesNothingAndSaysWhere) {
   for (bool untagged : {false, true}) {
     SCOPED_TRACE(untagged ? "-m" : "default");
-    TestStore s;
+    TestStore s(GetParam());
     s.PushImage("app", {"layer"});
     s.PushImage("old", {"old layer"});
     Digest orphan = s.PutBlob("orphan");
     std::set<std::string> before = s.BlobsOnDisk();
-    std::unique_ptr<storage::Store> real;
-    ASSERT_TRUE(storage::OpenFileStore(s.root(), &real).ok());
+    std::unique_ptr<storage::Store> real = s.Open();
     ReadOnlyStore store(real.get());
     gc::GcOptions options;
     options.grace_ns = 0;
@@ -121,7 +125,7 @@ TEST(OperatorSafetyTest, ASweepThatMayNotDeleteDeletesNothingAndSaysWhere) {
     gc::GcReport report;
     ASSERT_TRUE(gc::RunGc(&store, options, nullptr, &report).ok());
     ASSERT_FALSE(report.sweep.denied.ok());
-    EXPECT_THAT(report.sweep.denied.message(), HasSubstr(s.root()));
+    EXPECT_THAT(report.sweep.denied.message(), HasSubstr(real->Describe("")));
     EXPECT_THAT(report.sweep.denied.message(), HasSubstr("Permission denied"));
     EXPECT_EQ(report.sweep.blobs_deleted, 0u);
     EXPECT_EQ(report.sweep.manifests_deleted, 0u);
@@ -131,7 +135,7 @@ TEST(OperatorSafetyTest, ASweepThatMayNotDeleteDeletesNothingAndSaysWhere) {
   }
 }
 
-TEST(OperatorSafetyTest, FileStoreSaysWhetherADirectoryIsWritable) {
+TEST(OperatorSafetyFileTest, FileStoreSaysWhetherADirectoryIsWritable) {
   TestStore s;
   std::unique_ptr<storage::Store> store;
   ASSERT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
@@ -140,16 +144,14 @@ TEST(OperatorSafetyTest, FileStoreSaysWhetherADirectoryIsWritable) {
 }
 
 // A warning names its file once: in its path, not again in its detail.
-TEST(OperatorSafetyTest, MalformedLinkProblemNamesItsPathOnce) {
-  TestStore s;
+TEST_P(OperatorSafetyTest, MalformedLinkProblemNamesItsPathOnce) {
+  TestStore s(GetParam());
   Digest image = s.PushImage("app", {"layer"});
   s.WriteFile(layout::RevisionLinkPath("app", image), "not a digest");
-  std::unique_ptr<storage::Store> store;
-  ASSERT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
   gc::GcOptions options;
   options.dry_run = true;
   gc::GcReport report;
-  ASSERT_TRUE(gc::RunGc(store.get(), options, nullptr, &report).ok());
+  ASSERT_TRUE(gc::RunGc(s.Open().get(), options, nullptr, &report).ok());
   ASSERT_EQ(report.problems.size(), 1u);
   const gc::Problem& p = report.problems[0];
   EXPECT_EQ(p.kind, gc::ProblemKind::kMalformedLink);
@@ -157,6 +159,12 @@ TEST(OperatorSafetyTest, MalformedLinkProblemNamesItsPathOnce) {
   EXPECT_THAT(p.detail, Not(HasSubstr(p.path)));
   EXPECT_THAT(p.detail, HasSubstr("does not hold a digest"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, OperatorSafetyTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace regsweep

@@ -1,5 +1,6 @@
-// The filesystem Store and the registry scanner: listing, reading, deleting,
-// and refusing to follow symbolic links.
+// The registry scanner over both backends (tests/testutil/test_store.h):
+// listing, reading, deleting; and the filesystem Store's refusal to follow
+// symbolic links, which only a filesystem has.
 #include "storage/registry.h"
 
 #include <gmock/gmock.h>
@@ -16,21 +17,29 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
+using regsweep::testing::Backend;
 using regsweep::testing::TestStore;
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(OpenFileStore(test_.root(), &store_).ok());
-    registry_ = std::make_unique<Registry>(store_.get());
-  }
+  RegistryTest() : RegistryTest(GetParam()) {}
+  explicit RegistryTest(Backend backend)
+      : test_(backend),
+        store_(test_.Open()),
+        registry_(std::make_unique<Registry>(store_.get())) {}
 
   TestStore test_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Registry> registry_;
 };
 
-TEST_F(RegistryTest, FindsNestedRepositoriesAndSkipsUnderscoreDirectories) {
+// What only a filesystem has: symbolic links, directories of their own.
+class RegistryFileTest : public RegistryTest {
+ protected:
+  RegistryFileTest() : RegistryTest(Backend::kFile) {}
+};
+
+TEST_P(RegistryTest, FindsNestedRepositoriesAndSkipsUnderscoreDirectories) {
   Digest d = test_.PushImage("a/b", {"x"});
   test_.PushImage("a/b/c", {"y"});
   test_.PutLayerLink("layers-only", d);
@@ -42,7 +51,7 @@ TEST_F(RegistryTest, FindsNestedRepositoriesAndSkipsUnderscoreDirectories) {
   EXPECT_THAT(names, ElementsAre("a/b", "a/b/c", "layers-only"));
 }
 
-TEST_F(RegistryTest, ScansRevisionsTagsAndLayers) {
+TEST_P(RegistryTest, ScansRevisionsTagsAndLayers) {
   std::vector<Digest> blobs;
   Digest image = test_.PushImage("app", {"l1", "l2"}, &blobs);
   test_.PutTag("app", "latest", image);
@@ -59,7 +68,7 @@ TEST_F(RegistryTest, ScansRevisionsTagsAndLayers) {
   EXPECT_THAT(info.layers, UnorderedElementsAre(blobs[0], blobs[1], blobs[2]));
 }
 
-TEST_F(RegistryTest, DamagedLinksAreReportedNotFatal) {
+TEST_P(RegistryTest, DamagedLinksAreReportedNotFatal) {
   Digest image = test_.PushImage("app", {"l"});
   test_.WriteFile(layout::RevisionLinkPath("app", image), "not a digest");
   test_.WriteFile(layout::TagDir("app", "broken") + "/current/link", "");
@@ -77,7 +86,7 @@ TEST_F(RegistryTest, DamagedLinksAreReportedNotFatal) {
   EXPECT_EQ(info.problems.size(), 1u);  // the stray file; *.tmp is ignored
 }
 
-TEST_F(RegistryTest, TagHistoryListsEveryManifestTheTagPointedAt) {
+TEST_P(RegistryTest, TagHistoryListsEveryManifestTheTagPointedAt) {
   Digest one = test_.PushImage("app", {"1"});
   Digest two = test_.PushImage("app", {"2"});
   test_.PutTag("app", "t", one);
@@ -87,7 +96,7 @@ TEST_F(RegistryTest, TagHistoryListsEveryManifestTheTagPointedAt) {
   EXPECT_THAT(history, UnorderedElementsAre(one, two));
 }
 
-TEST_F(RegistryTest, ListsBlobsByPrefix) {
+TEST_P(RegistryTest, ListsBlobsByPrefix) {
   Digest a = test_.PutBlob("a");
   Digest b = test_.PutBlob("b");
   test_.WriteFile(layout::BlobPrefixDir("sha256", "zz") + "/not-a-digest/data", "");
@@ -104,16 +113,27 @@ TEST_F(RegistryTest, ListsBlobsByPrefix) {
   EXPECT_EQ(problems.size(), 1u);
 }
 
-TEST_F(RegistryTest, RemoveBlobIsIdempotent) {
+TEST_P(RegistryTest, RemoveBlobIsIdempotent) {
   Digest a = test_.PutBlob("a");
+  Digest b = test_.PutBlob("b");
+  // Something besides data (an interrupted copy's leftover) goes too.
+  test_.WriteFile(layout::Join(layout::BlobDir(a), "leftover"), "x");
   ASSERT_TRUE(registry_->RemoveBlob(a).ok());
-  EXPECT_FALSE(std::filesystem::exists(test_.Path(layout::BlobDir(a))));
+  // Nothing of it is left: no data, and (on a filesystem) no directory.
+  EXPECT_FALSE(test_.Exists(layout::BlobDataPath(a)));
+  if (GetParam() == Backend::kFile) {
+    EXPECT_FALSE(std::filesystem::exists(test_.Path(layout::BlobDir(a))));
+  } else {
+    EXPECT_THAT(test_.memory()->Keys(layout::BlobDir(a)), ::testing::IsEmpty());
+  }
+  EXPECT_TRUE(test_.Exists(layout::BlobDataPath(b)));
   EXPECT_TRUE(registry_->RemoveBlob(a).ok());
   BlobInfo info;
   EXPECT_TRUE(registry_->StatBlob(a, &info).IsNotFound());
 }
 
-TEST_F(RegistryTest, CheckLayoutNamesTheMissingDirectory) {
+TEST_P(RegistryTest, CheckLayoutNamesTheMissingDirectory) {
+  test_.PutBlob("a");
   EXPECT_TRUE(registry_->CheckLayout().ok());
   test_.RemovePath("docker");
   Status s = registry_->CheckLayout();
@@ -121,7 +141,21 @@ TEST_F(RegistryTest, CheckLayoutNamesTheMissingDirectory) {
   EXPECT_THAT(s.message(), ::testing::HasSubstr("not a registry store"));
 }
 
-TEST_F(RegistryTest, StoreNeverReadsOrDeletesThroughSymlinks) {
+// A store nothing was pushed to yet: on a filesystem its directories are
+// there (TestStore makes them, as the registry does on start); an object
+// store holds no key at all, so no v2/ prefix exists and it cannot be told
+// from a wrong root.
+TEST_P(RegistryTest, CheckLayoutOfAStoreNothingWasPushedTo) {
+  Status s = registry_->CheckLayout();
+  if (GetParam() == Backend::kFile) {
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  } else {
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_THAT(s.message(), ::testing::HasSubstr("not a registry store"));
+  }
+}
+
+TEST_F(RegistryFileTest, StoreNeverReadsOrDeletesThroughSymlinks) {
   TestStore outside;
   Digest victim = outside.PutBlob("secret");
   std::filesystem::create_directory_symlink(
@@ -138,19 +172,25 @@ TEST_F(RegistryTest, StoreNeverReadsOrDeletesThroughSymlinks) {
   EXPECT_TRUE(std::filesystem::exists(outside.Path(layout::BlobDataPath(victim))));
 }
 
-TEST_F(RegistryTest, StoreRefusesDotDotPaths) {
+TEST_P(RegistryTest, StoreRefusesDotDotPaths) {
   std::string contents;
   EXPECT_TRUE(store_->Read("docker/../../etc/passwd", 100, &contents, nullptr)
                   .IsInvalidArgument());
   EXPECT_TRUE(store_->DeleteTree("..").IsInvalidArgument());
 }
 
-TEST_F(RegistryTest, ReadFileRefusesOversizedFiles) {
+TEST_P(RegistryTest, ReadFileRefusesOversizedFiles) {
   Digest big = test_.PutBlob(std::string(2000, 'x'));
   std::string contents;
   Status s = store_->Read(layout::BlobDataPath(big), 1000, &contents, nullptr);
   EXPECT_TRUE(s.IsCorruption());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const auto& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace regsweep::storage

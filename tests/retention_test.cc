@@ -258,10 +258,13 @@ TEST(RetentionPolicyTest, ReasonsSayWhichConditionKept) {
   EXPECT_THAT(d[3].reason, HasSubstr("removed"));
 }
 
-// The policy over a real store layout: push times are the current links'
-// modification times, as the catalog reads them.
-TEST(RetentionPolicyTest, OverAStoreWithControlledPushTimes) {
-  testing::TestStore store;
+// The policy over a real store layout, on both backends: push times are
+// the current links' modification times (an object's LastModified on an
+// object store), as the catalog reads them.
+class RetentionStoreTest : public ::testing::TestWithParam<testing::Backend> {};
+
+TEST_P(RetentionStoreTest, PolicyOverAStoreWithControlledPushTimes) {
+  testing::TestStore store(GetParam());
   Digest image = store.PushImage("team/app", {"layer"});
   Digest other = store.PushImage("team/app", {"other"});
   const int64_t now_s = kNow / kSecond;
@@ -275,9 +278,8 @@ TEST(RetentionPolicyTest, OverAStoreWithControlledPushTimes) {
   store.PutTag("tool", "old", tool);
   store.SetTagPushTime("tool", "old", now_s - 1000 * 86400);
 
-  std::unique_ptr<storage::Store> fs_store;
-  ASSERT_TRUE(storage::OpenFileStore(store.root(), &fs_store).ok());
-  storage::Registry registry(fs_store.get());
+  std::unique_ptr<storage::Store> opened = store.Open();
+  storage::Registry registry(opened.get());
   TagCatalog catalog;
   ASSERT_TRUE(ListTagCatalog(registry, {}, CatalogOptions(), &catalog).ok());
   ASSERT_EQ(catalog.tags.size(), 6u);
@@ -294,6 +296,12 @@ TEST(RetentionPolicyTest, OverAStoreWithControlledPushTimes) {
   EXPECT_FALSE(policy->Covers("tool"));
   EXPECT_THAT(Removed(*policy, app, "team/app"), ElementsAre("v1", "v2"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RetentionStoreTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const auto& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace regsweep::gc

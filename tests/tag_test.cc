@@ -1,6 +1,7 @@
 // Tags one at a time: name checks, reading and removing one tag (and only
 // that tag), the tag catalog (digest, push time, size), and what a following
-// gc --delete-untagged reclaims.
+// gc --delete-untagged reclaims. On both backends (tests/testutil/
+// test_store.h), but for symbolic links, which only a filesystem has.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -24,16 +25,25 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::Not;
 using storage::Registry;
+using testing::Backend;
 using testing::TestStore;
 
-class TagTest : public ::testing::Test {
+class TagTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(storage::OpenFileStore(test_.root(), &store_).ok());
-    registry_ = std::make_unique<Registry>(store_.get());
-  }
+  TagTest() : TagTest(GetParam()) {}
+  explicit TagTest(Backend backend)
+      : test_(backend),
+        store_(test_.Open()),
+        registry_(std::make_unique<Registry>(store_.get())) {}
 
+  // Whether anything is at `relative`, as written (not through the Store
+  // under test): a file, a directory or a symbolic link; on the memory
+  // backend an object or a prefix with keys below it.
   bool Exists(const std::string& relative) const {
+    if (test_.backend() == Backend::kMemory) {
+      return test_.memory()->Has(relative) ||
+             !test_.memory()->Keys(relative).empty();
+    }
     return fs::exists(fs::symlink_status(test_.Path(relative)));
   }
 
@@ -47,13 +57,23 @@ class TagTest : public ::testing::Test {
     return catalog;
   }
 
+  // As written, not as the Store under test describes it.
   uint64_t BlobSize(const Digest& d) const {
-    return fs::file_size(test_.Path(layout::BlobDataPath(d)));
+    const std::string key = layout::BlobDataPath(d);
+    return test_.backend() == Backend::kMemory
+               ? test_.memory()->Get(key).value().size()
+               : fs::file_size(test_.Path(key));
   }
 
   TestStore test_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Registry> registry_;
+};
+
+// Symbolic links: a filesystem's alone.
+class TagFileTest : public TagTest {
+ protected:
+  TagFileTest() : TagTest(Backend::kFile) {}
 };
 
 TEST(TagNameTest, FollowsDockersTagGrammar) {
@@ -81,7 +101,7 @@ TEST(RepositoryNameTest, FollowsDistributionsGrammar) {
   EXPECT_FALSE(Registry::IsValidRepositoryName(std::string(256, 'a')));
 }
 
-TEST_F(TagTest, RemoveTagRemovesOnlyThatTagEvenWhenOthersShareItsManifest) {
+TEST_P(TagTest, RemoveTagRemovesOnlyThatTagEvenWhenOthersShareItsManifest) {
   std::vector<Digest> blobs;
   Digest image = test_.PushImage("app", {"layer"}, &blobs);
   for (const char* tag : {"v1", "v2", "latest"}) test_.PutTag("app", tag, image);
@@ -99,7 +119,7 @@ TEST_F(TagTest, RemoveTagRemovesOnlyThatTagEvenWhenOthersShareItsManifest) {
   EXPECT_TRUE(registry_->RemoveTag("app", "v1").ok());
 }
 
-TEST_F(TagTest, RemoveTagRefusesNamesThatAreNotTags) {
+TEST_P(TagTest, RemoveTagRefusesNamesThatAreNotTags) {
   Digest image = test_.PushImage("app", {"layer"});
   test_.PutTag("app", "v1", image);
   for (const char* bad : {"..", "../app", "v1/current", ".", ""}) {
@@ -112,7 +132,7 @@ TEST_F(TagTest, RemoveTagRefusesNamesThatAreNotTags) {
   EXPECT_TRUE(Exists(layout::RevisionLinkPath("app", image)));
 }
 
-TEST_F(TagTest, ReadTagGivesTheDigestAndPushTime) {
+TEST_P(TagTest, ReadTagGivesTheDigestAndPushTime) {
   Digest image = test_.PushImage("app", {"layer"});
   test_.PutTag("app", "v1", image);
   test_.SetTagPushTime("app", "v1", 1700000000);
@@ -128,7 +148,7 @@ TEST_F(TagTest, ReadTagGivesTheDigestAndPushTime) {
   EXPECT_TRUE(registry_->ReadTag("app", "../v1", &info).IsInvalidArgument());
 }
 
-TEST_F(TagTest, ATagWithABrokenLinkCanBeReadAndRemoved) {
+TEST_P(TagTest, ATagWithABrokenLinkCanBeReadAndRemoved) {
   test_.WriteFile(layout::TagCurrentLinkPath("app", "broken"), "garbage");
   storage::TagInfo info;
   ASSERT_TRUE(registry_->ReadTag("app", "broken", &info).ok());
@@ -137,7 +157,7 @@ TEST_F(TagTest, ATagWithABrokenLinkCanBeReadAndRemoved) {
   EXPECT_FALSE(Exists(layout::TagDir("app", "broken")));
 }
 
-TEST_F(TagTest, SymbolicLinksAreNeverFollowed) {
+TEST_F(TagFileTest, SymbolicLinksAreNeverFollowed) {
   Digest image = test_.PushImage("app", {"layer"});
   test_.PutTag("app", "v2", image);
   // A tag "evil" that is a symbolic link to the real tag v2, and one to a
@@ -163,7 +183,20 @@ TEST_F(TagTest, SymbolicLinksAreNeverFollowed) {
   fs::remove_all(outside);
 }
 
-TEST_F(TagTest, CheckRepository) {
+// A file (an object) where a tag's directory belongs is no tag, and
+// removing the tag removes it.
+TEST_P(TagTest, AnObjectInPlaceOfATagIsNoTag) {
+  Digest image = test_.PushImage("app", {"layer"});
+  test_.PutTag("app", "v1", image);
+  test_.WriteFile(layout::TagDir("app", "v2"), image.str());
+  storage::TagInfo info;
+  EXPECT_TRUE(registry_->ReadTag("app", "v2", &info).IsIOError());
+  ASSERT_TRUE(registry_->RemoveTag("app", "v2").ok());
+  EXPECT_FALSE(Exists(layout::TagDir("app", "v2")));
+  EXPECT_TRUE(registry_->ReadTag("app", "v1", &info).ok());
+}
+
+TEST_P(TagTest, CheckRepository) {
   test_.PushImage("team/app", {"layer"});
   EXPECT_TRUE(registry_->CheckRepository("team/app").ok());
   EXPECT_TRUE(registry_->CheckRepository("team").IsNotFound());
@@ -171,7 +204,7 @@ TEST_F(TagTest, CheckRepository) {
   EXPECT_TRUE(registry_->CheckRepository("../x").IsInvalidArgument());
 }
 
-TEST_F(TagTest, CatalogListsTagsWithDigestPushTimeAndSize) {
+TEST_P(TagTest, CatalogListsTagsWithDigestPushTimeAndSize) {
   std::vector<Digest> app_blobs;
   Digest app = test_.PushImage("app", {"base layer", "app layer"}, &app_blobs);
   test_.PutTag("app", "v1", app);
@@ -203,7 +236,7 @@ TEST_F(TagTest, CatalogListsTagsWithDigestPushTimeAndSize) {
   EXPECT_FALSE(no_sizes.tags[0].size_complete);
 }
 
-TEST_F(TagTest, IndexSizeCountsChildrenAndSharedBlobsOnce) {
+TEST_P(TagTest, IndexSizeCountsChildrenAndSharedBlobsOnce) {
   std::vector<Digest> amd, arm;
   Digest child_amd = test_.PushImage("multi", {"shared", "amd64"}, &amd);
   Digest child_arm = test_.PushImage("multi", {"shared", "arm64"}, &arm);
@@ -223,7 +256,7 @@ TEST_F(TagTest, IndexSizeCountsChildrenAndSharedBlobsOnce) {
   EXPECT_EQ(catalog.tags[0].size, want);
 }
 
-TEST_F(TagTest, CatalogReportsBrokenTagsAndMissingBlobs) {
+TEST_P(TagTest, CatalogReportsBrokenTagsAndMissingBlobs) {
   std::vector<Digest> blobs;
   Digest app = test_.PushImage("app", {"layer"}, &blobs);
   test_.PutTag("app", "ok", app);
@@ -245,7 +278,7 @@ TEST_F(TagTest, CatalogReportsBrokenTagsAndMissingBlobs) {
   EXPECT_EQ(catalog.problems.size(), 2u);
 }
 
-TEST_F(TagTest, CatalogOfEveryRepositoryIsSortedByRepositoryThenTag) {
+TEST_P(TagTest, CatalogOfEveryRepositoryIsSortedByRepositoryThenTag) {
   Digest b = test_.PushImage("b", {"x"});
   Digest a = test_.PushImage("a/nested", {"y"});
   test_.PutTag("b", "z", b);
@@ -259,7 +292,7 @@ TEST_F(TagTest, CatalogOfEveryRepositoryIsSortedByRepositoryThenTag) {
 
 // The scenario in miniature: remove one tag of several, then
 // collect untagged manifests; only what no remaining tag reaches goes.
-TEST_F(TagTest, RemovedTagsManifestIsReclaimedByGcDeleteUntagged) {
+TEST_P(TagTest, RemovedTagsManifestIsReclaimedByGcDeleteUntagged) {
   std::vector<Digest> shared_blobs, gone_blobs, amd, arm, sig_blobs;
   Digest shared = test_.PushImage("i1", {"base", "shared"}, &shared_blobs);
   test_.PutTag("i1", "t11", shared);
@@ -302,6 +335,12 @@ TEST_F(TagTest, RemovedTagsManifestIsReclaimedByGcDeleteUntagged) {
   }
   EXPECT_THAT(on_disk, Not(Contains(other.str())));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, TagTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const auto& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace regsweep

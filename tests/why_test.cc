@@ -1,5 +1,6 @@
 // regsweep why: the chains that keep a digest, from the store or from an
-// index a pass left; and what happens to a digest nothing keeps.
+// index a pass left; and what happens to a digest nothing keeps. On both
+// backends (tests/testutil/test_store.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@ namespace {
 
 namespace layout = storage::layout;
 using ::testing::ElementsAre;
+using testing::Backend;
 using testing::TestStore;
 
 constexpr int64_t kDay = 86400;
@@ -23,8 +25,7 @@ constexpr int64_t kHourNs = 3600LL * 1000000000LL;
 
 gc::WhyReport Why(const TestStore& s, const Digest& digest,
                   const std::string& index_dir = "", int64_t grace_ns = 0) {
-  std::unique_ptr<storage::Store> store;
-  EXPECT_TRUE(storage::OpenFileStore(s.root(), &store).ok());
+  std::unique_ptr<storage::Store> store = s.Open();
   gc::WhyOptions options;
   options.index_dir = index_dir;
   options.grace_ns = grace_ns;
@@ -46,7 +47,7 @@ struct Fixture {
   TestStore s;
   std::vector<Digest> amd_blobs, arm_blobs, sig_blobs;
   Digest amd, arm, index, sig;
-  Fixture() {
+  explicit Fixture(Backend backend) : s(backend) {
     amd = s.PushImage("multi", {"base", "amd64"}, &amd_blobs);
     arm = s.PushImage("multi", {"base", "arm64", "arm64-extra"}, &arm_blobs);
     index = s.PushIndex("multi", {amd, arm});
@@ -57,8 +58,10 @@ struct Fixture {
   }
 };
 
-TEST(WhyTest, LayerOfATaggedIndex) {
-  Fixture f;
+class WhyTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(WhyTest, LayerOfATaggedIndex) {
+  Fixture f(GetParam());
   const Digest& layer = f.amd_blobs[2];  // "amd64"
   gc::WhyReport report = Why(f.s, layer);
   std::string tail = " -> index " + f.index.str() + " -> manifest " +
@@ -72,8 +75,8 @@ TEST(WhyTest, LayerOfATaggedIndex) {
   EXPECT_EQ(report.source, "mark");
 }
 
-TEST(WhyTest, SharedLayerHasAChainPerManifest) {
-  Fixture f;
+TEST_P(WhyTest, SharedLayerHasAChainPerManifest) {
+  Fixture f(GetParam());
   const Digest& base = f.amd_blobs[1];
   f.s.PushImage("other", {"base"});  // untagged: a root all the same
   f.s.AgeEverything(kDay);
@@ -85,8 +88,8 @@ TEST(WhyTest, SharedLayerHasAChainPerManifest) {
               ::testing::StartsWith("other (untagged) -> manifest sha256:"));
 }
 
-TEST(WhyTest, ManifestItselfAndReferrerBlobs) {
-  Fixture f;
+TEST_P(WhyTest, ManifestItselfAndReferrerBlobs) {
+  Fixture f(GetParam());
   EXPECT_THAT(Lines(Why(f.s, f.index)),
               ElementsAre("multi:latest -> index " + f.index.str(),
                           "multi:v1 -> index " + f.index.str()));
@@ -96,8 +99,8 @@ TEST(WhyTest, ManifestItselfAndReferrerBlobs) {
                           " -> layer " + f.sig_blobs[1].str()));
 }
 
-TEST(WhyTest, UnreferencedBlobWouldBeDeleted) {
-  Fixture f;
+TEST_P(WhyTest, UnreferencedBlobWouldBeDeleted) {
+  Fixture f(GetParam());
   Digest orphan = f.s.PutBlob("orphan");
   f.s.Age(layout::BlobDataPath(orphan), 2 * kDay);
   gc::WhyReport report = Why(f.s, orphan, "", kHourNs);
@@ -113,16 +116,16 @@ TEST(WhyTest, UnreferencedBlobWouldBeDeleted) {
   EXPECT_FALSE(young.would_be_deleted());
 }
 
-TEST(WhyTest, NotInTheStore) {
-  Fixture f;
+TEST_P(WhyTest, NotInTheStore) {
+  Fixture f(GetParam());
   gc::WhyReport report = Why(f.s, testing::Sha256Of("never pushed"));
   EXPECT_FALSE(report.kept());
   EXPECT_FALSE(report.exists);
   EXPECT_FALSE(report.would_be_deleted());
 }
 
-TEST(WhyTest, MissingButReferenced) {
-  Fixture f;
+TEST_P(WhyTest, MissingButReferenced) {
+  Fixture f(GetParam());
   const Digest& layer = f.arm_blobs[3];
   f.s.RemovePath(layout::BlobDir(layer));
   gc::WhyReport report = Why(f.s, layer);
@@ -131,23 +134,22 @@ TEST(WhyTest, MissingButReferenced) {
   EXPECT_EQ(report.chains.size(), 2u);
 }
 
-TEST(WhyTest, RevisionWhoseBlobIsMissing) {
-  Fixture f;
+TEST_P(WhyTest, RevisionWhoseBlobIsMissing) {
+  Fixture f(GetParam());
   Digest lost = f.s.PushImage("lost", {"lost layer"});
   f.s.RemovePath(layout::BlobDir(lost));
   gc::WhyReport report = Why(f.s, lost);
   EXPECT_THAT(Lines(report), ElementsAre("lost (untagged) -> manifest " + lost.str()));
 }
 
-TEST(WhyTest, AnswersFromACompleteIndexAndIgnoresGoneRepositories) {
-  Fixture f;
+TEST_P(WhyTest, AnswersFromACompleteIndexAndIgnoresGoneRepositories) {
+  Fixture f(GetParam());
   Digest base = f.amd_blobs[1];
   f.s.PushImage("other", {"base"});
   f.s.AgeEverything(kDay);
   std::string dir = f.s.root() + "-index";
   {
-    std::unique_ptr<storage::Store> store;
-    ASSERT_TRUE(storage::OpenFileStore(f.s.root(), &store).ok());
+    std::unique_ptr<storage::Store> store = f.s.Open();
     gc::AuditOptions options;
     options.index_dir = dir;
     gc::AuditReport audit;
@@ -163,13 +165,19 @@ TEST(WhyTest, AnswersFromACompleteIndexAndIgnoresGoneRepositories) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(WhyTest, Json) {
-  Fixture f;
+TEST_P(WhyTest, Json) {
+  Fixture f(GetParam());
   std::string json = gc::WhyToJson(Why(f.s, f.sig));
   EXPECT_THAT(json, ::testing::HasSubstr("\"kept\":true"));
   EXPECT_THAT(json, ::testing::HasSubstr("\"tag\":null"));
   EXPECT_THAT(json, ::testing::HasSubstr("\"what\":\"manifest\""));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, WhyTest,
+                         ::testing::ValuesIn(testing::kBackends),
+                         [](const auto& info) {
+                           return std::string(testing::BackendName(info.param));
+                         });
 
 }  // namespace
 }  // namespace regsweep
