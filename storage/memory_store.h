@@ -1,38 +1,30 @@
-// MemoryStore: a Store (storage/store.h) held in memory with the semantics
-// of an object store (S3 and what speaks its API), for tests and
-// benchmarks of the engine against a backend that has none of a
+// MemoryStore: an ObjectStore (storage/object_store.h) held in memory, for
+// tests and benchmarks of the engine against a backend that has none of a
 // filesystem's powers. Modeled on leveldb's in-memory Env.
 //
-// The contract it meets is Store's: keys relative to the root,
-// '/'-separated, never with an empty, "." or ".." component nor a leading
-// slash (refused with InvalidArgument "not a key in the store"; the root ""
-// is valid only as a prefix); NotFound for what does not exist, Corruption
-// for an object larger than the caller allows, IOError for everything else.
-//
-// What this backend promises, and what it does not:
-//  - Flat keys, kept sorted as S3 keeps them (by byte). No directories: a
-//    prefix P exists exactly while some key begins P + "/" (the root while
-//    the store is not empty), and is described as kDirectory with no time,
-//    no version (0) and kUnknownCount subdirectories. No rename, no
-//    symbolic links, no directory versions.
-//  - Only objects have times and versions. An object's version changes on
-//    every write (a per-store counter, never 0, taken by each Put and
-//    SetMtime); its changed_ns is its mtime_ns (S3's LastModified).
-//    Capabilities: object_versions_move only.
-//  - Listings go in pages of at most kPageSize keys or common prefixes,
-//    like ListObjectsV2 (with a delimiter for List and Visit, without for
-//    ListAll); each page is one list request. A listing is not a snapshot:
-//    each page sees the store as it is when that page is taken. A name that
-//    is both an object and a prefix ("a" and "a/b") is listed once, as
-//    kDirectory; only if keys are added below such a name while it is being
-//    listed may it be listed twice.
-//  - Deletes go in batches of at most kDeleteBatch keys a request, checked
-//    key by key (NotFound for a key that was not there, IOError "not an
-//    object" for a name that is only a prefix). DeleteTrees always lists
-//    what lies below each name (its usual_key hint is not used), so it
-//    never leaves a key behind.
-//  - Stat of a name that is no object probes for a prefix, which costs a
-//    list request as it would on S3.
+// What lives where. The Store semantics (key checks, prefixes that exist
+// while keys lie below them, next levels, probes, trees, Capabilities) are
+// ObjectStore's, described once in object_store.h and shared with the S3
+// backend, so a test on this store tests what S3 does. This class
+// implements only ObjectStore's four primitives, the way S3 answers them:
+//  - ListPage: ListObjectsV2 over flat keys kept sorted by byte, at most
+//    kPageSize keys or common prefixes a page, a continuation token when
+//    more follow (none after a page that ends the listing exactly).
+//  - GetObjects, HeadObjects: NotFound for no such key (a prefix is no
+//    object), Corruption for a whole read larger than max_bytes.
+//  - DeleteObjects: batches of at most kDeleteBatch keys, checked key by
+//    key: NotFound for a key that was not there, IOError "not an object"
+//    for a name that is only a prefix (S3 would say OK to both).
+// What it adds of its own:
+//  - Versions: an object's version changes on every write (a per-store
+//    counter, never 0, taken by each Put and SetMtime); its changed_ns is
+//    its mtime_ns (S3's LastModified).
+//  - MD5s: every object's description carries the MD5 of its bytes
+//    (has_md5), as S3's ETag of an object uploaded whole does, so that what
+//    a listing can prove without a read is exercised here too.
+//  - Request counters: one list request per ListPage, one get per object
+//    read, one head per object described, one delete request per batch of
+//    kDeleteBatch keys (see object_store.h for what each Store call sends).
 //  - Identity: "memory:<pid>:<n>", n counted per process, so no two
 //    MemoryStores share one. Describe(key): "memory://<pid>:<n>/" + key.
 //
@@ -42,6 +34,10 @@
 // as "a/"); listings skip the empty names such keys make, the readers
 // refuse them as keys, and DeleteTrees deletes them with the rest.
 //
+// The primitives are public here (they are protected in ObjectStore) so
+// that a test's own ObjectStore can forward to a MemoryStore and inject
+// faults between them.
+//
 // Thread safety: every method may be called from several threads at once.
 // One mutex guards the keys; it is held for one page, one object or one
 // delete batch at a time, never while a visitor runs (so a visitor may call
@@ -49,62 +45,43 @@
 #ifndef REGSWEEP_STORAGE_MEMORY_STORE_H_
 #define REGSWEEP_STORAGE_MEMORY_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "storage/object_store.h"
 #include "storage/store.h"
 #include "util/status.h"
 
 namespace regsweep::storage {
 
-class MemoryStore final : public Store {
+class MemoryStore final : public ObjectStore {
  public:
-  // Most keys or common prefixes one list request returns, and most keys
-  // one delete request removes (S3's limits).
-  static constexpr size_t kPageSize = 1000;
-  static constexpr size_t kDeleteBatch = 1000;
-
   MemoryStore();
-  MemoryStore(const MemoryStore&) = delete;
-  MemoryStore& operator=(const MemoryStore&) = delete;
   ~MemoryStore() override = default;
 
-  // Store.
-  Capabilities capabilities() const override;
-  Status List(const std::string& prefix, std::vector<ListEntry>* entries,
-              ObjectInfo* info = nullptr) override;
-  Status Visit(const std::string& prefix, const EntryVisitor& visit,
-               ObjectInfo* info = nullptr) override;
-  Status ListAll(const std::string& prefix, const KeyVisitor& visit) override;
-  Status Read(const std::string& key, uint64_t max_bytes,
-              std::string* contents, ObjectInfo* info) override;
-  void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
-                 uint64_t max_bytes,
-                 std::vector<ObjectContents>* objects) override;
-  Status ReadRange(const std::string& key, uint64_t offset, uint64_t length,
-                   std::string* contents, ObjectInfo* info) override;
-  Status Stat(const std::string& key, ObjectInfo* info) override;
-  void StatBatch(const std::string& dir, const std::vector<std::string>& names,
-                 std::vector<ObjectInfo>* infos,
-                 std::vector<Status>* statuses) override;
-  void Delete(const std::string& dir, const std::vector<std::string>& names,
-              std::vector<Status>* results) override;
-  void DeleteTrees(const std::string& dir,
-                   const std::vector<std::string>& names,
-                   const std::string& usual_key,
-                   std::vector<Status>* results) override;
-  Status CheckWritable(const std::string& dir) override;
+  // Store (the rest is ObjectStore's).
   std::string Describe(const std::string& key) const override;
   std::string Identity() const override;
+
+  // ObjectStore's primitives (see object_store.h), each counted.
+  Status ListPage(const std::string& key_prefix, bool delimited,
+                  const std::string& token, size_t max_keys,
+                  ObjectPage* page) override;
+  void GetObjects(const std::vector<ObjectRead>& reads,
+                  std::vector<ObjectContents>* results) override;
+  void HeadObjects(const std::vector<std::string>& keys,
+                   std::vector<ObjectInfo>* infos,
+                   std::vector<Status>* statuses) override;
+  void DeleteObjects(const std::vector<std::string>& keys,
+                     std::vector<Status>* results) override;
 
   // Writer API, for tests. Put stores `bytes` at `key` with a new version
   // (replacing what was there); without `mtime_ns`, the modification time
@@ -127,10 +104,8 @@ class MemoryStore final : public Store {
   // The object's bytes, or nullopt when there is none.
   std::optional<std::string> Get(const std::string& key) const;
 
-  // Requests served since construction: list pages (List, Visit, ListAll,
-  // DeleteTrees, Stat's prefix probe), object reads (Read, ReadRange, each
-  // of a ReadBatch), descriptions (Stat, each of a StatBatch), delete
-  // batches (Delete, DeleteTrees).
+  // Requests served since construction: list pages, object reads, object
+  // descriptions, delete batches.
   uint64_t list_requests() const { return list_requests_.load(); }
   uint64_t get_requests() const { return get_requests_.load(); }
   uint64_t head_requests() const { return head_requests_.load(); }
@@ -141,36 +116,11 @@ class MemoryStore final : public Store {
     std::string bytes;
     int64_t mtime_ns = 0;
     uint64_t version = 0;
+    std::array<uint8_t, 16> md5{};  // of bytes, as an S3 ETag
   };
 
-  // One entry of a list page. Delimited: `name` is relative to the listed
-  // prefix and has no '/'; a common prefix has is_prefix, an object
-  // has_below when keys lie below it too. Not delimited: `name` is an
-  // object's key relative to the listed prefix. `info` describes an object.
-  struct PageEntry {
-    std::string name;
-    bool is_prefix = false;
-    bool has_below = false;
-    ObjectInfo info;
-  };
-  using PageVisitor = std::function<void(const PageEntry&)>;
-
-  // One ListObjectsV2 request: at most kPageSize entries below `key_prefix`
-  // (a prefix with its trailing '/', or "" for the root) from *cursor (the
-  // least key still to list) on, grouped at the next '/' when `delimited`.
-  // Advances *cursor; returns whether more entries may follow.
-  bool ListPage(const std::string& key_prefix, bool delimited,
-                std::string* cursor, std::vector<PageEntry>* page) const;
-  // Calls visit for every entry of every page, outside the lock. Returns
-  // whether there was any entry (including those with empty names).
-  bool ForEachEntry(const std::string& key_prefix, bool delimited,
-                    const PageVisitor& visit) const;
-  // The NotFound or IOError for a prefix with nothing below it.
-  Status Unlisted(const std::string& prefix) const;
-  // Deletes `keys` (as stored) in batches of kDeleteBatch, one request
-  // each; (*results)[i] for keys[i].
-  void DeleteKeys(const std::vector<std::string>& keys,
-                  std::vector<Status>* results);
+  // One object's read, as GetObjects answers it.
+  ObjectContents ReadOne(const ObjectRead& read) const;
   // Whether some key begins key + "/". Requires mu_.
   bool HasBelowLocked(const std::string& key) const;
   static ObjectInfo InfoOf(const Object& object);
@@ -181,7 +131,7 @@ class MemoryStore final : public Store {
   std::map<std::string, Object> objects_;  // guarded by mu_
   uint64_t last_version_ = 0;              // guarded by mu_
 
-  mutable std::atomic<uint64_t> list_requests_{0};
+  std::atomic<uint64_t> list_requests_{0};
   std::atomic<uint64_t> get_requests_{0};
   std::atomic<uint64_t> head_requests_{0};
   std::atomic<uint64_t> delete_requests_{0};

@@ -35,6 +35,7 @@
 #ifndef REGSWEEP_STORAGE_STORE_H_
 #define REGSWEEP_STORAGE_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -80,6 +81,13 @@ struct ObjectInfo {
   // Of a directory, where the backend counts_subdirectories: how many of
   // its entries are directories. kUnknownCount otherwise.
   uint64_t subdirectories = kUnknownCount;
+  // The MD5 of an object's bytes, where the backend tells it without a
+  // read (has_md5): S3's ETag of an object uploaded whole, which a listing
+  // gives for free. A caller may take it only as proof that the object
+  // holds exactly some bytes it expects (their MD5 equals it); anything
+  // else (no MD5, another one) says nothing, and the object must be read.
+  std::array<uint8_t, 16> md5{};
+  bool has_md5 = false;
 };
 
 // An object's outcome in a ReadBatch.

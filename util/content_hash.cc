@@ -91,4 +91,13 @@ Digest Sha256Of(std::string_view bytes) {
   return HashOf(DigestAlgorithm::kSha256, bytes);
 }
 
+std::array<uint8_t, 16> Md5Of(std::string_view bytes) {
+  std::array<uint8_t, 16> md5{};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_md5(), nullptr);
+  for (size_t i = 0; i < md5.size() && i < length; ++i) md5[i] = digest[i];
+  return md5;
+}
+
 }  // namespace regsweep

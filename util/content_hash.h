@@ -15,6 +15,8 @@
 #ifndef REGSWEEP_UTIL_CONTENT_HASH_H_
 #define REGSWEEP_UTIL_CONTENT_HASH_H_
 
+#include <array>
+#include <cstdint>
 #include <string_view>
 
 #include "util/digest.h"
@@ -52,6 +54,11 @@ class ContentHasher {
 // algorithm: hashing many small strings creates no OpenSSL context per call.
 Digest HashOf(DigestAlgorithm algorithm, std::string_view bytes);
 Digest Sha256Of(std::string_view bytes);
+
+// The MD5 of `bytes`: what an S3 ETag of an object uploaded whole is, so
+// that a listing can prove an object's content without reading it. Not a
+// content address: never used to tell blobs apart.
+std::array<uint8_t, 16> Md5Of(std::string_view bytes);
 
 }  // namespace regsweep
 

@@ -1,0 +1,236 @@
+// ObjectStore: the Store contract (storage/store.h) built once on the four
+// requests an object store answers: a page of a listing (ListObjectsV2), a
+// read (GetObject, whole or a range), a description (HeadObject) and a
+// batch delete (DeleteObjects). A backend with flat keys (S3 and what
+// speaks its API, MemoryStore for tests) implements only those; this class
+// turns them into prefixes, next levels, trees and key checks, so that
+// every such backend behaves the same way and the memory store is a
+// faithful stand-in for S3 in tests. Modeled on leveldb's EnvWrapper.
+//
+// What every ObjectStore promises and does not (its Capabilities):
+//  - No directories: a prefix P exists exactly while some key begins
+//    P + "/" (the root while the store is not empty), and is described as
+//    kDirectory with no time, no version (0) and kUnknownCount
+//    subdirectories. No rename, no symbolic links, no directory versions.
+//    Only objects have times and versions (object_versions_move).
+//  - A listing is not a snapshot: each page sees the store as it is when
+//    that page is taken. A name that is both an object and a prefix ("a"
+//    and "a/b") is listed once, as kDirectory.
+//  - Keys are checked before any request: an empty, "." or ".." component
+//    or a leading slash is InvalidArgument "not a key in the store". Keys
+//    stored with empty components (an S3 "folder marker" "a/") are skipped
+//    by listings and deleted with their tree.
+//  - Stat of a name that is no object probes for a prefix (a listing of
+//    one key below it).
+//  - Read, ReadRange and ReadBatch of a name that is no object probe for a
+//    prefix only after the miss: NotFound when nothing lies below it,
+//    IOError "not an object" when something does.
+//  - List and Visit name prefixes as their pages come; an object's name
+//    waits for the end of the listing, because its common prefix (keys
+//    below the same name) comes later, maybe pages later, with other names
+//    ("a-b") between. Visit thus holds the object names of one level.
+//  - A listing that fails fails the whole call: List, Visit, ListAll and
+//    Stat return the error, never a part or an empty success (Visit and
+//    ListAll may have visited some names by then; see Store::Visit).
+//  - Delete sends every valid key in one DeleteObjects call and reports
+//    each key's outcome as the backend gave it.
+//  - DeleteTrees lists what lies below each name, so it never leaves a key
+//    behind; for many names below one prefix (8 or more: kListDirAt) it lists
+//    that prefix once instead of each name, which keeps a sweep at one
+//    list request per 1000 keys. A tree that cannot be listed is not
+//    touched and its outcome is the error. The usual_key hint is not used:
+//    whatever else lies below must be listed anyway.
+//
+// Requests, for one call: List, Visit, ListAll: one list request a page.
+// Read, ReadRange: one read (plus a one-key listing after a miss).
+// ReadBatch: one GetObjects for all names (plus a listing for each miss).
+// Stat: one description (the root: none), plus a one-key listing when it
+// is no object; a List of a prefix that does not exist: one description.
+// StatBatch: one HeadObjects for all names (plus a listing for each
+// miss). Delete: one DeleteObjects. DeleteTrees: below kListDirAt names,
+// one HeadObjects for all names and a listing of each; otherwise the
+// listing of `dir`; then one DeleteObjects for every key found.
+//
+// Thread safety: every method may be called from several threads at once,
+// as long as the primitives may.
+#ifndef REGSWEEP_STORAGE_OBJECT_STORE_H_
+#define REGSWEEP_STORAGE_OBJECT_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/store.h"
+#include "util/status.h"
+
+namespace regsweep::storage {
+
+// One page of a listing of the keys that begin a key prefix.
+struct ObjectPage {
+  struct Object {
+    std::string key;  // the whole key
+    ObjectInfo info;  // kFile, size, mtime, version, changed_ns
+  };
+  std::vector<Object> objects;
+  // Delimited listings only: the whole common prefixes, each ending in '/'.
+  std::vector<std::string> prefixes;
+  // Where the next page starts ("": this was the last page).
+  std::string next_token;
+};
+
+// One object to read: all of it (length kWhole) refusing more than
+// max_bytes, or `length` bytes from `offset` (fewer at the end, none past
+// it).
+struct ObjectRead {
+  static constexpr uint64_t kWhole = std::numeric_limits<uint64_t>::max();
+
+  std::string key;
+  uint64_t offset = 0;
+  uint64_t length = kWhole;
+  uint64_t max_bytes = kWhole;  // for whole reads
+};
+
+class ObjectStore : public Store {
+ public:
+  // Most keys or common prefixes one list request returns, and most keys
+  // one delete request removes (S3's limits).
+  static constexpr size_t kPageSize = 1000;
+  static constexpr size_t kDeleteBatch = 1000;
+
+  ObjectStore() = default;
+  ObjectStore(const ObjectStore&) = delete;
+  ObjectStore& operator=(const ObjectStore&) = delete;
+
+  // Store.
+  Capabilities capabilities() const override;
+  Status List(const std::string& prefix, std::vector<ListEntry>* entries,
+              ObjectInfo* info = nullptr) override;
+  Status Visit(const std::string& prefix, const EntryVisitor& visit,
+               ObjectInfo* info = nullptr) override;
+  Status ListAll(const std::string& prefix, const KeyVisitor& visit) override;
+  Status Read(const std::string& key, uint64_t max_bytes,
+              std::string* contents, ObjectInfo* info) override;
+  void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
+                 uint64_t max_bytes,
+                 std::vector<ObjectContents>* objects) override;
+  Status ReadRange(const std::string& key, uint64_t offset, uint64_t length,
+                   std::string* contents, ObjectInfo* info) override;
+  Status Stat(const std::string& key, ObjectInfo* info) override;
+  void StatBatch(const std::string& dir, const std::vector<std::string>& names,
+                 std::vector<ObjectInfo>* infos,
+                 std::vector<Status>* statuses) override;
+  void Delete(const std::string& dir, const std::vector<std::string>& names,
+              std::vector<Status>* results) override;
+  void DeleteTrees(const std::string& dir,
+                   const std::vector<std::string>& names,
+                   const std::string& usual_key,
+                   std::vector<Status>* results) override;
+  Status CheckWritable(const std::string& dir) override;
+
+ protected:
+  // The primitives. Keys given to them are valid keys of the contract
+  // (checked here first), or key prefixes ending in '/'; DeleteObjects
+  // also gets keys as a listing gave them (a folder marker "a/"), so that
+  // a tree goes whole. Each call is one request of its kind or a batch of
+  // them; ObjectStore keeps no state, so they may be called from several
+  // threads at once.
+
+  // One list request: at most `max_keys` (≤ kPageSize) keys that begin
+  // `key_prefix` ("" for every key), from `token` ("" for the first page)
+  // on, in byte order; with `delimited`, keys with a '/' after the prefix
+  // are grouped into common prefixes. An error is an error, never an empty
+  // page.
+  virtual Status ListPage(const std::string& key_prefix, bool delimited,
+                          const std::string& token, size_t max_keys,
+                          ObjectPage* page) = 0;
+
+  // Reads every one of `reads`, as many at once as the backend can.
+  // (*results)[i] is reads[i]'s: OK with the bytes and the object's
+  // description; NotFound for no such key; Corruption for a whole read of
+  // an object larger than max_bytes; IOError otherwise.
+  virtual void GetObjects(const std::vector<ObjectRead>& reads,
+                          std::vector<ObjectContents>* results) = 0;
+
+  // Describes every one of `keys` as objects (HeadObject), as many at once
+  // as the backend can: OK with the description, NotFound when no object
+  // has that key (a prefix is no object), IOError otherwise.
+  virtual void HeadObjects(const std::vector<std::string>& keys,
+                           std::vector<ObjectInfo>* infos,
+                           std::vector<Status>* statuses) = 0;
+
+  // Deletes `keys` (any number: the backend sends batches of at most
+  // kDeleteBatch, as many at once as it can). (*results)[i] is keys[i]'s,
+  // checked key by key: OK (a backend that cannot tell reports OK for a
+  // key that did not exist, as S3 does), NotFound where it can tell the
+  // key did not exist, IOError when it could not be deleted.
+  virtual void DeleteObjects(const std::vector<std::string>& keys,
+                             std::vector<Status>* results) = 0;
+
+ private:
+  // DeleteTrees with at least this many names lists their `dir` once
+  // instead of each name: a listing of each name costs a HEAD and at least
+  // one list request a name, a listing of `dir` one per 1000 keys in it.
+  static constexpr size_t kListDirAt = 8;
+
+  // Called with each page of a listing, in order; an error it returns
+  // stops the listing and is the listing's.
+  using PageVisitor = std::function<Status(const ObjectPage&)>;
+
+  // One ListPage from *token on, checked: every key and common prefix it
+  // gives begins `key_prefix`, a delimited page's object names have no '/'
+  // and its prefixes are one level deep, and a next page starts elsewhere
+  // than this one did. A backend that breaks these gets an IOError, never
+  // the benefit of the doubt. Advances *token ("" after the last page).
+  Status NextPage(const std::string& key_prefix, bool delimited,
+                  size_t max_keys, std::string* token, ObjectPage* page);
+  // Calls visit for every page of the listing of `key_prefix` ("" or
+  // ending in '/'), outside any lock the backend holds. Sets *any to
+  // whether there was any entry (including those with empty names).
+  // Stops at the first failed page and returns its error.
+  Status ForEachPage(const std::string& key_prefix, bool delimited,
+                     const PageVisitor& visit, bool* any);
+  // The NotFound or IOError for a prefix with nothing below it (a HEAD of
+  // it tells an object from nothing).
+  Status Unlisted(const std::string& prefix);
+  // Whether some key begins key + "/" ("" for the root: whether there is
+  // any key): OK, NotFound, or the listing's error. One key's listing.
+  Status ProbePrefix(const std::string& key);
+  // HeadObjects, checked: a backend that answers for fewer or more keys
+  // than asked has failed every one of them (IOError, never NotFound).
+  void Head(const std::vector<std::string>& keys,
+            std::vector<ObjectInfo>* infos, std::vector<Status>* statuses);
+  // DeleteObjects, checked as Head; no request for no keys.
+  void DeleteKeys(const std::vector<std::string>& keys,
+                  std::vector<Status>* results);
+  // GetObjects (checked as Head), then a probe for each NotFound: a key with keys below it
+  // is IOError "not an object". The contents of a failed read are empty.
+  void Get(const std::vector<ObjectRead>& reads,
+           std::vector<ObjectContents>* results);
+  // HeadObjects, then a probe for each NotFound: a prefix is described as
+  // kDirectory.
+  void HeadOrProbe(const std::vector<std::string>& keys,
+                   std::vector<ObjectInfo>* infos,
+                   std::vector<Status>* statuses);
+  // The keys of each tree dir/trees[t], into (*keys)[t]: the key itself
+  // if it is an object (a HEAD) and every key below it (a listing each).
+  // A tree that cannot be examined gets the error in (*statuses)[t].
+  void TreeKeysOneByOne(const std::string& dir,
+                        const std::vector<std::string>& trees,
+                        std::vector<std::vector<std::string>>* keys,
+                        std::vector<Status>* statuses);
+  // The same from one listing of all of `dir`: a key belongs to the tree
+  // named by its first component below `dir`. A listing error is every
+  // tree's.
+  void TreeKeysFromDir(const std::string& dir,
+                       const std::vector<std::string>& trees,
+                       std::vector<std::vector<std::string>>* keys,
+                       std::vector<Status>* statuses);
+};
+
+}  // namespace regsweep::storage
+
+#endif  // REGSWEEP_STORAGE_OBJECT_STORE_H_
