@@ -3,39 +3,11 @@
 #include <algorithm>
 
 #include "storage/layout.h"
+#include "storage/registry_scan.h"
 #include "util/rfc3339.h"
 
 namespace regsweep::storage {
 namespace {
-
-// Link files hold "sha256:<hex>"; anything much larger is not a link.
-constexpr uint64_t kMaxLinkBytes = 4096;
-
-// A temporary file (a "*.tmp" regular file, say from an interrupted copy)
-// is ignored. Only files: "build.tmp" is a valid tag and "app.tmp" a valid
-// repository name, and skipping such a directory would lose what it holds.
-bool IsTemporaryFile(std::string_view name, EntryType type) {
-  return type != EntryType::kDirectory && type != EntryType::kSymlink &&
-         name.ends_with(".tmp");
-}
-
-bool IsTemporaryFile(const ListEntry& entry) {
-  return IsTemporaryFile(entry.name, entry.type);
-}
-
-StoreProblem Unexpected(const Registry& registry, const std::string& path,
-                        const char* detail) {
-  return StoreProblem{registry.Describe(path), detail};
-}
-
-// A symbolic link in place of a directory that holds revision or tag links.
-StoreProblem LinkHidingLinks(const Registry& registry, const std::string& path,
-                             const char* what) {
-  return StoreProblem{registry.Describe(path),
-                      std::string("symbolic link in place of ") + what +
-                          ": not followed",
-                      /*hides_links=*/true};
-}
 
 // Lists `path`; a missing directory is an empty one.
 Status ListOrEmpty(Store* store, const std::string& path,
@@ -64,37 +36,6 @@ Status ListDescribed(Store* store, const std::string& path,
 }
 
 }  // namespace
-
-// The pieces of RepositoryInfo::described as the scan finds them; put in
-// StatRepository's order at the end.
-struct Registry::ScanDescription {
-  struct Entry {
-    ObjectInfo info;
-    Status status;
-  };
-  Entry revisions_dir;
-  std::vector<Entry> revision_algorithm_dirs;
-  Entry tags_dir;
-  Entry layers_dir;
-  std::vector<Entry> layer_algorithm_dirs;
-  std::vector<Entry> revision_links;
-  std::vector<Entry> tag_links;
-
-  void AppendTo(RepositoryInfo* info) const {
-    auto add = [info](const Entry& entry) {
-      info->described.push_back(entry.info);
-      info->described_statuses.push_back(entry.status);
-    };
-    add(revisions_dir);
-    for (const Entry& entry : revision_algorithm_dirs) add(entry);
-    add(layers_dir);
-    for (const Entry& entry : layer_algorithm_dirs) add(entry);
-    for (const Entry& entry : revision_links) add(entry);
-    // Tags last, so that LeaveTagsOut can cut them off.
-    add(tags_dir);
-    for (const Entry& entry : tag_links) add(entry);
-  }
-};
 
 void LeaveTagsOut(RepositoryInfo* info) {
   if (!info->shape.with_tags) return;
@@ -214,9 +155,17 @@ Status Registry::ScanRepository(const std::string& name,
   info->described.clear();
   info->described_statuses.clear();
   ScanDescription description;
-  Status s = ScanRevisions(name, info, &description);
-  if (s.ok()) s = ScanTags(name, info, &description);
-  if (s.ok()) ScanLayers(name, info, &description);
+  Status s;
+  if (store_->capabilities().directories) {
+    s = ScanRevisions(name, info, &description);
+    if (s.ok()) s = ScanTags(name, info, &description);
+    if (s.ok()) ScanLayers(name, info, &description);
+  } else {
+    // One listing per kind of link, whatever the depth.
+    s = ScanRevisionsByKeys(name, info, &description);
+    if (s.ok()) s = ScanTagsByKeys(name, info, &description);
+    if (s.ok()) ScanLayersByKeys(name, info, &description);
+  }
   if (s.ok()) description.AppendTo(info);
   return s;
 }

@@ -339,6 +339,14 @@ class Registry {
                   ScanDescription* description) const;
   void ScanLayers(const std::string& name, RepositoryInfo* info,
                   ScanDescription* description) const;
+  // The same for a store without directories, from listings of every key
+  // (registry_key_scan.cc).
+  Status ScanRevisionsByKeys(const std::string& name, RepositoryInfo* info,
+                             ScanDescription* description) const;
+  Status ScanTagsByKeys(const std::string& name, RepositoryInfo* info,
+                        ScanDescription* description) const;
+  void ScanLayersByKeys(const std::string& name, RepositoryInfo* info,
+                        ScanDescription* description) const;
   LinkInfo ToLink(const std::string& path, ObjectContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
 

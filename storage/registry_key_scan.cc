@@ -1,0 +1,255 @@
+// Registry's scan of a repository on a store without directories (an
+// object store): each of revisions/, tags/ and _layers/ is listed whole,
+// every key below it at once (Store::ListAll: one request per 1000 keys on
+// S3), instead of one listing per directory level. The outcome is the
+// directory scan's (registry.cc), entry for entry, with two differences:
+//  - A revision link whose description carries an MD5 (S3's ETag) equal to
+//    the MD5 of the exact text its key names ("sha256:<hex>", what the
+//    registry writes) is not read: its content is known. Any other link is
+//    read, so a link that names something else is still found and both
+//    digests are kept; a false MD5 can only fail to match, never hide a
+//    root.
+//  - A tag directory without a current link costs no read: the listing
+//    says it is missing.
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "storage/layout.h"
+#include "storage/registry.h"
+#include "storage/registry_scan.h"
+#include "util/content_hash.h"
+
+namespace regsweep::storage {
+namespace {
+
+struct KeyAndInfo {
+  std::string key;  // relative to the listed prefix
+  ObjectInfo info;
+};
+
+// Every key below `prefix` with its description; *dir describes the prefix
+// as a scan does (NotFound, and no keys, when nothing lies below it).
+Status ListKeys(Store* store, const std::string& prefix,
+                std::vector<KeyAndInfo>* keys, ObjectInfo* dir_info,
+                Status* dir_status) {
+  keys->clear();
+  *dir_info = ObjectInfo();
+  *dir_status = store->ListAll(
+      prefix, [keys](std::string_view key, const ObjectInfo& info) {
+        keys->push_back(KeyAndInfo{std::string(key), info});
+      });
+  if (dir_status->IsNotFound()) {
+    keys->clear();
+    return Status::OK();
+  }
+  if (!dir_status->ok()) {
+    keys->clear();
+    return *dir_status;
+  }
+  dir_info->type = EntryType::kDirectory;
+  return Status::OK();
+}
+
+// The components of `key`; empty when one of them is empty (an S3 folder
+// marker such as "sha256/" or a key with "//"): such keys stand for
+// nothing the registry writes.
+std::vector<std::string_view> Components(std::string_view key) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = key.find('/', start);
+    const std::string_view part = key.substr(
+        start, slash == std::string_view::npos ? slash : slash - start);
+    if (part.empty()) return {};
+    parts.push_back(part);
+    if (slash == std::string_view::npos) return parts;
+    start = slash + 1;
+  }
+}
+
+ObjectInfo DirectoryInfo() {
+  ObjectInfo info;
+  info.type = EntryType::kDirectory;
+  return info;
+}
+
+// A revision (or tag) directory as its keys show it.
+struct LinkedEntry {
+  bool has_link = false;
+  ObjectInfo link_info;
+};
+
+}  // namespace
+
+Status Registry::ScanRevisionsByKeys(const std::string& name,
+                                     RepositoryInfo* info,
+                                     ScanDescription* description) const {
+  const std::string root = layout::RevisionsDir(name);
+  std::vector<KeyAndInfo> keys;
+  Status s = ListKeys(store_, root, &keys, &description->revisions_dir.info,
+                      &description->revisions_dir.status);
+  if (!s.ok()) return s;
+  // algorithm -> revision directory name -> what lies in it.
+  std::map<std::string, std::map<std::string, LinkedEntry>> revisions;
+  std::set<std::string> skipped;  // names reported once
+  for (const KeyAndInfo& object : keys) {
+    const std::vector<std::string_view> parts = Components(object.key);
+    if (parts.empty()) continue;
+    const std::string algorithm(parts[0]);
+    if (parts.size() == 1 || !Digest::IsAlgorithmName(algorithm)) {
+      if (skipped.insert(algorithm).second) {
+        info->problems.push_back(
+            Unexpected(*this, layout::Join(root, algorithm),
+                       "not a digest algorithm directory: skipped"));
+      }
+      continue;
+    }
+    auto& of_algorithm = revisions[algorithm];
+    if (parts.size() == 2) {
+      if (!IsTemporaryFile(parts[1], object.info.type)) {
+        info->problems.push_back(
+            Unexpected(*this, layout::Join(root, object.key),
+                       "not a revision directory: skipped"));
+      }
+      continue;
+    }
+    LinkedEntry& revision = of_algorithm[std::string(parts[1])];
+    if (parts.size() == 3 && parts[2] == layout::kLinkFile) {
+      revision.has_link = true;
+      revision.link_info = object.info;
+    }
+  }
+  for (const auto& [algorithm, of_algorithm] : revisions) {
+    info->shape.revision_algorithms.push_back(algorithm);
+    description->revision_algorithm_dirs.push_back(
+        ScanDescription::Entry{DirectoryInfo(), Status::OK()});
+    const std::string dir = layout::RevisionAlgorithmDir(name, algorithm);
+    std::vector<LinkInfo> links;
+    std::vector<std::string> to_read;   // "<hex>/link"
+    std::vector<size_t> read_into;      // their places in links
+    for (const auto& [hex, revision] : of_algorithm) {
+      const std::string link_name = layout::Join(hex, layout::kLinkFile);
+      LinkInfo& link = links.emplace_back();
+      link.path = store_->Describe(layout::Join(dir, link_name));
+      Digest::FromParts(algorithm, hex, &link.named);
+      if (link.named.valid()) {
+        info->shape.revisions.push_back(link.named);
+        description->revision_links.push_back(ScanDescription::Entry{
+            revision.link_info,
+            revision.has_link ? Status::OK()
+                              : Status::NotFound(link.path, "no such key")});
+      }
+      if (!revision.has_link) {
+        link.status = Status::NotFound(link.path, "no such key");
+      } else if (link.named.valid() && revision.link_info.has_md5 &&
+                 Md5Of(link.named.str()) == revision.link_info.md5) {
+        link.target = link.named;  // the listing proves what it holds
+        link.mtime_ns = revision.link_info.mtime_ns;
+      } else {
+        to_read.push_back(link_name);
+        read_into.push_back(links.size() - 1);
+      }
+    }
+    std::vector<ObjectContents> files;
+    store_->ReadBatch(dir, to_read, kMaxLinkBytes, &files);
+    for (size_t i = 0; i < files.size(); ++i) {
+      LinkInfo& link = links[read_into[i]];
+      Digest named = std::move(link.named);
+      link = ToLink(layout::Join(dir, to_read[i]), std::move(files[i]));
+      link.named = std::move(named);
+    }
+    for (LinkInfo& link : links) info->revisions.push_back(std::move(link));
+  }
+  return Status::OK();
+}
+
+Status Registry::ScanTagsByKeys(const std::string& name, RepositoryInfo* info,
+                                ScanDescription* description) const {
+  const std::string root = layout::TagsDir(name);
+  std::vector<KeyAndInfo> keys;
+  Status s = ListKeys(store_, root, &keys, &description->tags_dir.info,
+                      &description->tags_dir.status);
+  if (!s.ok()) return s;
+  std::map<std::string, LinkedEntry> tags;
+  for (const KeyAndInfo& object : keys) {
+    const std::vector<std::string_view> parts = Components(object.key);
+    if (parts.empty()) continue;
+    if (parts.size() == 1) {
+      if (!IsTemporaryFile(parts[0], object.info.type)) {
+        info->problems.push_back(
+            Unexpected(*this, layout::TagDir(name, parts[0]),
+                       "not a tag directory: skipped"));
+      }
+      continue;
+    }
+    LinkedEntry& tag = tags[std::string(parts[0])];
+    if (parts.size() == 3 && parts[1] == "current" &&
+        parts[2] == layout::kLinkFile) {
+      tag.has_link = true;
+      tag.link_info = object.info;
+    }
+  }
+  std::vector<std::string> to_read;  // "<tag>/current/link"
+  std::vector<size_t> read_into;
+  for (const auto& [tag_name, tag] : tags) {
+    info->shape.tags.push_back(tag_name);
+    const std::string link_name = layout::TagCurrentLinkName(tag_name);
+    TagInfo& entry = info->tags.emplace_back();
+    entry.name = tag_name;
+    entry.current.path = store_->Describe(layout::Join(root, link_name));
+    description->tag_links.push_back(ScanDescription::Entry{
+        tag.link_info,
+        tag.has_link ? Status::OK()
+                     : Status::NotFound(entry.current.path, "no such key")});
+    if (tag.has_link) {
+      to_read.push_back(link_name);
+      read_into.push_back(info->tags.size() - 1);
+    } else {
+      entry.current.status = Status::NotFound(entry.current.path, "no such key");
+    }
+  }
+  std::vector<ObjectContents> files;
+  store_->ReadBatch(root, to_read, kMaxLinkBytes, &files);
+  for (size_t i = 0; i < files.size(); ++i) {
+    TagInfo& entry = info->tags[read_into[i]];
+    description->tag_links[read_into[i]].info = files[i].info;
+    entry.current = ToLink(layout::Join(root, to_read[i]), std::move(files[i]));
+  }
+  return Status::OK();
+}
+
+void Registry::ScanLayersByKeys(const std::string& name, RepositoryInfo* info,
+                                ScanDescription* description) const {
+  std::vector<KeyAndInfo> keys;
+  Status s = ListKeys(store_, layout::LayersDir(name), &keys,
+                      &description->layers_dir.info,
+                      &description->layers_dir.status);
+  if (!s.ok()) {
+    info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
+    return;
+  }
+  std::map<std::string, std::set<std::string>> layers;  // algorithm -> hexes
+  for (const KeyAndInfo& object : keys) {
+    const std::vector<std::string_view> parts = Components(object.key);
+    // A layer is a directory <alg>/<hex>/ with something in it.
+    if (parts.size() < 3 || !Digest::IsAlgorithmName(parts[0])) continue;
+    layers[std::string(parts[0])].insert(std::string(parts[1]));
+  }
+  for (const auto& [algorithm, hexes] : layers) {
+    info->shape.layer_algorithms.push_back(algorithm);
+    description->layer_algorithm_dirs.push_back(
+        ScanDescription::Entry{DirectoryInfo(), Status::OK()});
+    for (const std::string& hex : hexes) {
+      Digest digest;
+      if (Digest::FromParts(algorithm, hex, &digest)) {
+        info->layers.push_back(std::move(digest));
+      }
+    }
+  }
+}
+
+}  // namespace regsweep::storage
