@@ -70,6 +70,7 @@ void FillFromMark(const storage::Registry& registry, MarkResult* mark,
   report->repositories = mark->repositories;
   report->repositories_reread = mark->repositories_reread;
   report->manifests_read = mark->manifests_read;
+  report->manifests_recalled = mark->manifests_recalled;
   report->blobs_marked = mark->marked.size();
   report->manifests_eligible.reserve(mark->manifests_to_delete.size());
   for (ManifestToDelete& m : mark->manifests_to_delete) {

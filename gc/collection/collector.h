@@ -53,6 +53,7 @@ struct GcReport {
   uint64_t repositories = 0;
   uint64_t repositories_reread = 0;
   uint64_t manifests_read = 0;
+  uint64_t manifests_recalled = 0;  // parses taken from the index instead
   uint64_t blobs_marked = 0;
   std::vector<ManifestEligible> manifests_eligible;
   SweepResult sweep;  // eligible blobs, what was deleted, failed deletions

@@ -35,6 +35,7 @@ struct RepositoryOutcome {
   RepositoryLayers layers;
   std::vector<Status> fatal;
   uint64_t manifests_read = 0;
+  uint64_t manifests_recalled = 0;  // parses taken from the index
   std::vector<Digest> linked;  // see MarkResult::linked_by_reread
   // Symbolic links the scan did not follow that may lead to links.
   std::vector<std::string> links_hiding_links;
@@ -121,6 +122,7 @@ class RepositoryMarker {
 
   storage::RepositoryInfo info_;
   std::vector<ManifestNode> nodes_;  // one per revision
+  std::vector<bool> recalled_;       // nodes_[i]'s parse came from memory
   std::unordered_map<Digest, size_t> node_of_;
   // Child manifests the closure read from their blobs (no revision here),
   // and digests a speculative visit found to be no manifest.
@@ -159,7 +161,7 @@ void RepositoryMarker::Run(const std::string& name) {
   // The links changed, or could have: they were read again; the manifests
   // too unless the revisions are those the memory holds.
   const bool manifests_recalled = RecallManifests();
-  if (!manifests_recalled) ReadManifests();
+  ReadManifests();  // those not recalled
   if (!out_->fatal.empty()) return;
   if (options_.delete_untagged) {
     ChooseKeptUntagged();
@@ -192,17 +194,22 @@ void RepositoryMarker::TakeRecalled(const std::string& name,
   }
 }
 
-// Takes every revision's parse from the memory instead of reading it.
+// Takes what it can of the revisions' parses from the memory instead of
+// reading them (recalled_ says which); true when it took all of them from a
+// snapshot of exactly this scan.
 bool RepositoryMarker::RecallManifests() {
   std::vector<Digest> revisions;
   revisions.reserve(nodes_.size());
   for (const ManifestNode& node : nodes_) revisions.push_back(node.digest);
   std::vector<ParsedManifest> parsed;
-  if (!memory_.RecallManifests(info_, revisions, &parsed)) return false;
+  const bool all = memory_.RecallManifests(info_, revisions, &parsed,
+                                           &recalled_);
   for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!recalled_[i]) continue;
     nodes_[i].parsed = std::move(parsed[i]);
+    ++out_->manifests_recalled;
   }
-  return true;
+  return all;
 }
 
 void RepositoryMarker::AddRevision(const Digest& digest, int64_t mtime_ns) {
@@ -252,12 +259,15 @@ void RepositoryMarker::AddRevisions() {
 
 void RepositoryMarker::ReadManifests() {
   tbb::parallel_for(size_t{0}, nodes_.size(), [this](size_t i) {
+    if (recalled_[i]) return;
     ManifestNode& node = nodes_[i];
     std::string bytes;
     node.read_status = registry_.ReadManifestBlob(node.digest, &bytes);
     if (node.read_status.ok()) node.parsed = ParseManifest(bytes);
   });
-  for (const ManifestNode& node : nodes_) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (recalled_[i]) continue;
+    const ManifestNode& node = nodes_[i];
     if (node.read_status.ok()) {
       ++out_->manifests_read;
       ReportParse(node);
@@ -572,6 +582,7 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   const bool keep_linked = linked <= kMaxLinkedByReread;
   for (RepositoryOutcome& outcome : outcomes) {
     result->manifests_read += outcome.manifests_read;
+    result->manifests_recalled += outcome.manifests_recalled;
     if (outcome.reread) ++result->repositories_reread;
     if (keep_linked) {
       std::move(outcome.linked.begin(), outcome.linked.end(),

@@ -66,6 +66,9 @@ struct MarkResult {
   // (see gc/incremental/blob_listing.h). Left empty when most repositories were re-read.
   std::vector<Digest> linked_by_reread;
   uint64_t manifests_read = 0;
+  // Manifests of re-read repositories whose parse came from the index (by
+  // digest: see gc/incremental/repository_memory.h) instead of a read.
+  uint64_t manifests_recalled = 0;
 };
 
 // Marks `registry`. When `index` is not null, the pass remembers every

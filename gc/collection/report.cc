@@ -98,6 +98,7 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
   w.FieldUint("blob_prefixes_reused", r.sweep.prefixes_reused);
   w.FieldUint("blob_prefixes_extended", r.sweep.prefixes_extended);
   w.FieldUint("manifests_read", r.manifests_read);
+  w.FieldUint("manifests_recalled", r.manifests_recalled);
   w.FieldUint("blobs_marked", r.blobs_marked);
   WriteEligible(&w, r, sink);
   w.FieldUint("bytes_eligible", r.sweep.bytes_eligible);

@@ -12,7 +12,7 @@ namespace regsweep::gc {
 
 // {"version", "store", "mode", "dry_run", "grace_seconds", "started_at",
 //  "finished_at" (RFC 3339 UTC, null if the run did not finish), "pass",
-//  "repositories", "manifests_read", "blobs_marked",
+//  "repositories", "manifests_read", "manifests_recalled", "blobs_marked",
 //  "blobs_eligible": ["sha256:..."], "manifests_eligible": [{"repository",
 //  "digest"}], "bytes_eligible", "blobs_kept_by_grace", "blobs_kept_odd",
 //  "blobs_deleted",

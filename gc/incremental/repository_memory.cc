@@ -21,8 +21,11 @@ class NoMemory final : public RepositoryMemory {
   Status SaveWalk() override { return Status::OK(); }
   bool Recall(const std::string&, RecalledMark*) override { return false; }
   bool RecallManifests(const storage::RepositoryInfo&,
-                       const std::vector<Digest>&,
-                       std::vector<ParsedManifest>*) override {
+                       const std::vector<Digest>& revisions,
+                       std::vector<ParsedManifest>* parsed,
+                       std::vector<bool>* recalled) override {
+    parsed->assign(revisions.size(), ParsedManifest());
+    recalled->assign(revisions.size(), false);
     return false;
   }
   void CollectLinked(const storage::RepositoryInfo&,
@@ -52,7 +55,8 @@ class IndexMemory final : public RepositoryMemory {
   bool Recall(const std::string& name, RecalledMark* recalled) override;
   bool RecallManifests(const storage::RepositoryInfo& scan,
                        const std::vector<Digest>& revisions,
-                       std::vector<ParsedManifest>* parsed) override;
+                       std::vector<ParsedManifest>* parsed,
+                       std::vector<bool>* recalled) override;
   void CollectLinked(const storage::RepositoryInfo& scan,
                      std::vector<Digest>* linked) override;
   void Remember(MarkToRemember* mark, std::vector<Status>* fatal) override;
@@ -119,27 +123,30 @@ bool IndexMemory::Unchanged(const std::string& name,
 
 bool IndexMemory::RecallManifests(const storage::RepositoryInfo& scan,
                                   const std::vector<Digest>& revisions,
-                                  std::vector<ParsedManifest>* parsed) {
+                                  std::vector<ParsedManifest>* parsed,
+                                  std::vector<bool>* recalled) {
+  parsed->assign(revisions.size(), ParsedManifest());
+  recalled->assign(revisions.size(), false);
   if (!reuse_) return false;
   index::RepositorySnapshot snapshot;
   if (!index_->GetRepository(scan.name, &snapshot).ok() ||
-      snapshot.fingerprint != ScanFingerprint(scan)) {
+      snapshot.fingerprint == kVolatileFingerprint) {
     return false;
   }
   std::unordered_map<Digest, const index::ManifestRecord*> records;
   for (const index::ManifestRecord& record : snapshot.manifests) {
     records.emplace(record.digest, &record);
   }
-  if (records.size() != revisions.size()) return false;
-  std::vector<ParsedManifest> recalled;
-  recalled.reserve(revisions.size());
-  for (const Digest& digest : revisions) {
-    auto it = records.find(digest);
-    if (it == records.end()) return false;
-    recalled.push_back(FromRecord(*it->second));
+  size_t taken = 0;
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    auto it = records.find(revisions[i]);
+    if (it == records.end()) continue;
+    (*parsed)[i] = FromRecord(*it->second);
+    (*recalled)[i] = true;
+    ++taken;
   }
-  *parsed = std::move(recalled);
-  return true;
+  return taken == revisions.size() && records.size() == revisions.size() &&
+         snapshot.fingerprint == ScanFingerprint(scan);
 }
 
 void IndexMemory::CollectLinked(const storage::RepositoryInfo& scan,

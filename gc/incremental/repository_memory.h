@@ -12,10 +12,16 @@
 //     repository's own manifests, or whose stamp was racy, is remembered as
 //     not reusable: the next pass re-reads the repository.
 //   - Its manifests (gc/incremental/repository_snapshot.h): taken back by
-//     RecallManifests, instead of reading the manifest blobs, when the
-//     fingerprint of a fresh scan equals the stored one and the snapshot
-//     holds exactly the revisions asked for. A mark that depended on anything
-//     outside its own manifests stores a fingerprint nothing equals.
+//     RecallManifests, instead of reading the manifest blobs. All of them
+//     when the fingerprint of a fresh scan equals the stored one and the
+//     snapshot holds exactly the revisions asked for; otherwise each
+//     revision the stored snapshot holds, by digest (a manifest's bytes
+//     never change for its digest, so neither does its parse: after a push
+//     only the new manifests are read, which on object storage is most of
+//     what a pass costs). A snapshot whose mark depended on anything
+//     outside its own manifests, or reported a parse that fell short,
+//     stores a fingerprint nothing equals, and none of its manifests is
+//     taken back (their problems are reported again on every pass).
 //   - The walk of repositories/ (gc/incremental/repository_walk.h).
 // Nothing is recalled unless the pass reuses the index (an incremental
 // pass); a pass with an index remembers all the same, for the next one.
@@ -112,12 +118,14 @@ class RepositoryMemory {
   // pass left it (see above): it need not be scanned.
   virtual bool Recall(const std::string& name, RecalledMark* mark) = 0;
 
-  // True, with (*parsed)[i] the parse of revisions[i], when `scan` has the
-  // fingerprint of its repository's stored snapshot and the snapshot holds
-  // exactly these revisions. On false, *parsed is left as it was.
+  // Takes back what it can of the parse of each of `revisions` (see
+  // above): (*recalled)[i] says whether (*parsed)[i] is revisions[i]'s.
+  // True when all were, from a snapshot of exactly this scan (it need not
+  // be stored again).
   virtual bool RecallManifests(const storage::RepositoryInfo& scan,
                                const std::vector<Digest>& revisions,
-                               std::vector<ParsedManifest>* parsed) = 0;
+                               std::vector<ParsedManifest>* parsed,
+                               std::vector<bool>* recalled) = 0;
 
   // Appends every blob a re-read repository links (revisions and layers),
   // where the sweep looks for blobs added since the last pass

@@ -40,8 +40,13 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
                 static_cast<unsigned long long>(r.sweep.prefixes_reused));
   }
   std::printf("\n");
-  std::printf("  manifests read      %llu\n",
+  std::printf("  manifests read      %llu",
               static_cast<unsigned long long>(r.manifests_read));
+  if (r.manifests_recalled > 0) {
+    std::printf(" (%llu more taken from the index by digest)",
+                static_cast<unsigned long long>(r.manifests_recalled));
+  }
+  std::printf("\n");
   std::printf("  blobs marked        %llu\n",
               static_cast<unsigned long long>(r.blobs_marked));
   if (refused) {
