@@ -465,6 +465,30 @@ class IncrementalPassTest : public ::testing::TestWithParam<testing::Backend> {
   int64_t clock_ahead_ns_ = 2 * gc::kRacyMargin;
 };
 
+// A manifest's parse never changes for its digest: a repository re-read
+// after a push reads the new manifest only, on either backend.
+TEST_P(IncrementalPassTest, AChangedRepositoryReadsOnlyItsNewManifests) {
+  Run(true);
+  AgeStore();
+  store_.PushImage("app", {"new layer"});
+  Pass next = Run(true);
+  EXPECT_EQ(next.report.manifests_read, 1u);
+  EXPECT_GE(next.report.manifests_recalled, 2u);  // app's two old ones
+  ExpectSameAsFull(next);
+}
+
+// A manifest whose parse reported a problem is read (and reported) again
+// on every pass: its repository's snapshot is never taken back.
+TEST_P(IncrementalPassTest, AManifestWithAProblemIsReadAgain) {
+  store_.PushManifestBytes("app", "{\"schemaVersion\": 2, \"layers\": 7}");
+  Run(true);
+  AgeStore();
+  store_.PushImage("app", {"new layer"});
+  Pass next = Run(true);
+  EXPECT_GE(next.report.manifests_read, 4u);  // app's three, and the new one
+  ExpectSameAsFull(next);
+}
+
 TEST_P(IncrementalPassTest, UnchangedStoreIsNeitherReadNorListed) {
   Pass full = Run(true);
   EXPECT_EQ(full.report.pass, gc::PassKind::kFull);
