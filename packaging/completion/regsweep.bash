@@ -9,11 +9,15 @@ _regsweep_flags()
 {
     local run="-d --dry-run -m --delete-untagged --grace -j --jobs --index
                --full --json -q --quiet --log-format"
-    local removal="-d --dry-run --then-gc --grace -j --jobs --json -q --quiet"
+    local s3="--s3-endpoint --s3-region --s3-concurrency --s3-ca-bundle
+              --s3-addressing --s3-skip-verify"
+    local removal="-d --dry-run --then-gc --grace -j --jobs --json -q --quiet
+                   $s3"
+    run="$run $s3"
     case $1 in
         gc) echo "-h --help -c --config --store $run" ;;
         garbage-collect) echo "-h --help --config $run" ;;
-        "tag ls") echo "-h --help --json" ;;
+        "tag ls") echo "-h --help --json $s3" ;;
         "tag rm") echo "-h --help --ignore-missing $removal" ;;
         tag) echo "-h --help" ;;
         retain)
@@ -22,13 +26,13 @@ _regsweep_flags()
             ;;
         audit)
             echo "-h --help --store --verify-digests --json --index -j" \
-                "--jobs --verify-threads --all -q --quiet"
+                "--jobs --verify-threads --all -q --quiet $s3"
             ;;
         why)
             echo "-h --help --store --digest --index --refresh --json" \
-                "--grace -j --jobs"
+                "--grace -j --jobs $s3"
             ;;
-        du) echo "-h --help --store --json --index --grace -j --jobs" ;;
+        du) echo "-h --help --store --json --index --grace -j --jobs $s3" ;;
         index*) echo "-h --help --index --json" ;;
     esac
 }
@@ -39,7 +43,8 @@ _regsweep_takes_value()
     case $1 in
         -c | --config | --store | --grace | -j | --jobs | --index | --json | \
             --policy | --repo | --keep-last | --keep-tag | --older-than | \
-            --verify-threads | --digest | --log-format)
+            --verify-threads | --digest | --log-format | --s3-endpoint | \
+            --s3-region | --s3-concurrency | --s3-ca-bundle | --s3-addressing)
             return 0
             ;;
     esac

@@ -121,12 +121,18 @@ def main():
                 "garbage-collect prints distribution's lines", out)
         code, out, _ = run(rs, "gc", "--config", config, "-d", "--grace", "0", "-q")
         t.check(code == 0 and out == "", "gc --config reads the root; -q prints nothing", out)
+        azure = os.path.join(work, "azure.yml")
+        with open(azure, "w") as f:
+            f.write("version: 0.1\nstorage:\n  azure:\n    accountname: x\n")
+        code, _, err = run(rs, "garbage-collect", azure)
+        t.check(code == 2 and "not supported" in err and "azure.yml" in err,
+                "unsupported driver: exit 2, says why", err)
         s3 = os.path.join(work, "s3.yml")
         with open(s3, "w") as f:
             f.write("version: 0.1\nstorage:\n  s3:\n    bucket: x\n")
         code, _, err = run(rs, "garbage-collect", s3)
-        t.check(code == 2 and "filesystem" in err and "s3.yml" in err,
-                "non-filesystem driver: exit 2, says why", err)
+        t.check(code == 2 and "region" in err and "s3.yml" in err,
+                "s3 config without a region: exit 2, names the setting", err)
 
         # A malformed link: reported with its path, exit 1, run goes on.
         bad, bad_layer = s.image("broken-link", "layer-b")

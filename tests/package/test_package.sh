@@ -79,11 +79,16 @@ for package in libc6 libstdc++6 libgcc-s1 libtbb12 libsimdjson14 \
     libyaml-cpp0.7 libboost-program-options1.74.0 libssl3 libxxhash0; do
   check "Depends names $package" depends_on "$package"
 done
-# Every shared library the packaged binary loads is in a package Depends
-# names (whatever the build linked: RocksDB's compression libraries too).
+# Every shared library the packaged binary links itself (its NEEDED
+# entries: RocksDB's compression libraries too) is in a package Depends
+# names; what those libraries load in turn, their own packages depend on.
 bin=$root/usr/bin/regsweep
 missing=""
-for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+needed=$(objdump -p "$bin" | awk '$1 == "NEEDED" { print $2 }')
+for lib in $(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $1 " " $3 }' |
+             while read -r name path; do
+               grep -qxF -- "$name" <<<"$needed" && echo "$path"
+             done); do
   owner=""
   for path in "$lib" "$(readlink -f "$lib")" "/usr$lib" "/usr$(readlink -f "$lib")"; do
     owner=$(dpkg -S "$path" 2>/dev/null | head -n1 | cut -d: -f1) && [ -n "$owner" ] && break
@@ -149,8 +154,8 @@ fi
 # without its completion fails here).
 help_flags() { # the flags in the options list of `regsweep $1 --help`
   # shellcheck disable=SC2086
-  "$bin" $1 --help | grep -oE '^  +(-[a-zA-Z] \[ )?--[a-z-]+' |
-    grep -oE -- '(^| )-[a-zA-Z]( |$)|--[a-z-]+' | tr -d ' ' | sort -u
+  "$bin" $1 --help | grep -oE '^  +(-[a-zA-Z] \[ )?--[a-z0-9-]+' |
+    grep -oE -- '(^| )-[a-zA-Z]( |$)|--[a-z0-9-]+' | tr -d ' ' | sort -u
 }
 for command in gc garbage-collect "tag ls" "tag rm" retain audit why du; do
   flags=$(help_flags "$command")

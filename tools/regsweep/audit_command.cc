@@ -7,6 +7,7 @@
 #include "gc/inspection/audit.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/log.h"
@@ -39,7 +40,7 @@ bool ParseAuditArgs(const std::vector<std::string>& args, AuditFlags* flags,
                     int* exit_code) {
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
-      "store", po::value(&flags->store), "the storage root directory")(
+      "store", po::value(&flags->store), "the storage root directory, or s3://BUCKET/ROOT")(
       "verify-digests", po::bool_switch(&flags->options.verify_digests),
       "hash every blob and compare it with its digest (reads every byte)")(
       "json", po::value(&flags->json_path),
@@ -55,6 +56,7 @@ bool ParseAuditArgs(const std::vector<std::string>& args, AuditFlags* flags,
       "all", po::bool_switch(&flags->all),
       "list every finding (default: the first 20 of each kind)")(
       "quiet,q", po::bool_switch(&flags->quiet), "print only the counts");
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;

@@ -14,6 +14,7 @@
 #include "storage/layout.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/registry_config.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/log.h"
 #include "util/duration.h"
 
@@ -71,6 +72,7 @@ namespace {
 
 // What an operator who gave `root` probably meant, or "".
 std::string StoreHint(const std::string& root) {
+  if (IsS3Location(root)) return "";
   std::string clean = root;
   while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
   for (std::string_view inner : {"/docker/registry/v2", "/docker/registry",
@@ -97,17 +99,25 @@ std::string StoreHint(const std::string& root) {
 
 bool OpenStore(const std::string& root,
                std::unique_ptr<storage::Store>* store) {
-  Status s = storage::OpenFileStore(root, store);
+  Status s = OpenStoreAt(root, store);
+  Status layout;
   if (s.ok()) {
     storage::ObjectInfo info;
-    Status layout = (*store)->Stat(storage::layout::V2Root(), &info);
+    layout = (*store)->Stat(storage::layout::V2Root(), &info);
     if (layout.ok() && info.type == storage::EntryType::kDirectory) return true;
   }
-  std::string hint = StoreHint(root);
   if (!s.ok()) {
-    Log(LogLevel::kError, s.message() + hint);
+    Log(LogLevel::kError, s.message() + StoreHint(root));
     return false;
   }
+  if (IsS3Location(root)) {
+    // The probe's own error (credentials, bucket, endpoint) says more than
+    // "not a registry store"; an empty prefix is left to the command.
+    if (layout.IsNotFound()) return true;
+    Log(LogLevel::kError, layout.message());
+    return false;
+  }
+  std::string hint = StoreHint(root);
   if (!hint.empty()) {
     Log(LogLevel::kError, root + ": not a registry store" + hint);
     return false;
@@ -147,7 +157,7 @@ int ReportDenied(const Status& denied) {
 }
 
 bool RootFromConfig(const std::string& config, std::string* root) {
-  Status s = ReadStorageRoot(config, root);
+  Status s = LocationFromConfig(config, root);
   if (!s.ok()) FailToStart(s);
   return s.ok();
 }

@@ -9,6 +9,7 @@
 #include "gc/inspection/finding.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/log.h"
@@ -37,7 +38,7 @@ bool ParseDuArgs(const std::vector<std::string>& args, DuFlags* flags,
                  int* exit_code) {
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
-      "store", po::value(&flags->store), "the storage root directory")(
+      "store", po::value(&flags->store), "the storage root directory, or s3://BUCKET/ROOT")(
       "json", po::value(&flags->json_path),
       "write the figures as JSON to this file (- for stdout)")(
       "index", po::value(&flags->options.index_dir),
@@ -47,6 +48,7 @@ bool ParseDuArgs(const std::vector<std::string>& args, DuFlags* flags,
                  "counted as reclaimable")(
       "jobs,j", po::value(&flags->options.jobs)->default_value(0),
       "threads (0: max(16, 2 per core))");
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;

@@ -6,6 +6,7 @@
 #include "gc/collection/collector.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/go_flags.h"
 #include "tools/regsweep/log.h"
@@ -129,11 +130,14 @@ int GcCommand(const std::vector<std::string>& args) {
   const char* synopsis =
       "regsweep gc (STORE | --config CONFIG) [options]\n\n"
       "Marks every blob a manifest references and deletes the rest.\n"
-      "STORE is the storage root, the directory that contains docker/.\n"
+      "STORE is the storage root, the directory that contains docker/, or\n"
+      "s3://BUCKET/ROOT for a store on S3 (ROOT: storage.s3.rootdirectory).\n"
       "Stop the registry (or make it read-only) during a real run.\n\n"
       "examples:\n"
       "  regsweep gc /var/lib/registry --dry-run\n"
-      "  regsweep gc /var/lib/registry -m --json /var/log/regsweep.json\n\n"
+      "  regsweep gc /var/lib/registry -m --json /var/log/regsweep.json\n"
+      "  regsweep gc s3://registry-bucket/registry --s3-region eu-west-1 -d\n"
+      "  regsweep gc --config /etc/docker/registry/config.yml -m\n\n"
       "exit codes: 0 done; 1 done, problems reported (or a deletion failed:\n"
       "rerun); 2 bad usage or not a registry store; 3 sweep refused, nothing\n"
       "deleted (an error could hide a reference; the message names the file)\n"
@@ -145,8 +149,9 @@ int GcCommand(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "config,c", po::value(&config),
       "read the store's location from the registry's config.yml")(
-      "store", po::value(&store), "the storage root directory");
+      "store", po::value(&store), "the storage root directory, or s3://BUCKET/ROOT");
   AddRunFlags(&desc, &flags);
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;
@@ -177,6 +182,7 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")(
       "config", po::value(&config), "the registry's config.yml");
   AddRunFlags(&desc, &flags);
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("config", 1);
   // distribution's command line is Go's (cobra and pflag): its forms are
@@ -208,7 +214,7 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
   // as it does for distribution; --log-format goes over its formatter.
   std::string root;
   RegistryLog registry_log;
-  Status read = ReadStorageRoot(config, &root);
+  Status read = LocationFromConfig(config, &root);
   if (read.ok()) read = ReadRegistryLog(config, &registry_log);
   if (read.ok()) {
     LogConfig log = GetLogConfig();

@@ -8,6 +8,7 @@
 #include "gc/tag_policy/tag_catalog.h"
 #include "storage/registry.h"
 #include "storage/store.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/retention_policy_file.h"
 #include "tools/regsweep/tag_removal.h"
@@ -157,6 +158,7 @@ int RetainCommand(const std::vector<std::string>& args) {
   AddRemovalFlags(&desc, &flags);
   po::options_description hidden;
   hidden.add_options()("store", po::value(&root));
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1);
   po::variables_map vm;
@@ -191,7 +193,7 @@ int RetainCommand(const std::vector<std::string>& args) {
   if (!MakeGcOptions(flags, &gc_options)) return kExitUsage;
 
   std::unique_ptr<storage::Store> store;
-  s = storage::OpenFileStore(root, &store);
+  s = OpenStoreAt(root, &store);
   if (s.ok()) s = storage::Registry(store.get()).CheckLayout();
   if (!s.ok()) {
     Log(LogLevel::kError, s.message());

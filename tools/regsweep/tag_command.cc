@@ -10,6 +10,7 @@
 #include "gc/tag_policy/tag_catalog.h"
 #include "storage/registry.h"
 #include "storage/store.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/tag_removal.h"
@@ -37,7 +38,7 @@ constexpr char kTagUsage[] =
 // Opens the store and checks it is a registry store; prints why not.
 bool OpenRegistryStore(const std::string& root,
                        std::unique_ptr<storage::Store>* store) {
-  Status s = storage::OpenFileStore(root, store);
+  Status s = OpenStoreAt(root, store);
   if (s.ok()) s = storage::Registry(store->get()).CheckLayout();
   if (!s.ok()) {
     Log(LogLevel::kError, s.message());
@@ -132,6 +133,7 @@ int List(const std::vector<std::string>& args) {
   po::options_description hidden;
   hidden.add_options()("store", po::value(&root))(
       "repo", po::value(&repository));
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1).add("repo", 1);
   po::variables_map vm;
@@ -233,6 +235,7 @@ int Remove(const std::vector<std::string>& args) {
   po::options_description hidden;
   hidden.add_options()("store", po::value(&root))(
       "tags", po::value(&references));
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1).add("tags", -1);
   po::variables_map vm;

@@ -8,6 +8,7 @@
 #include "gc/inspection/why.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/log.h"
@@ -37,7 +38,7 @@ bool ParseWhyArgs(const std::vector<std::string>& args, WhyFlags* flags,
                   int* exit_code) {
   po::options_description desc("options");
   desc.add_options()("help,h", "show this help")(
-      "store", po::value(&flags->store), "the storage root directory")(
+      "store", po::value(&flags->store), "the storage root directory, or s3://BUCKET/ROOT")(
       "digest", po::value(&flags->digest), "the blob or manifest digest")(
       "index", po::value(&flags->options.index_dir),
       "answer from (or mark into) the reference index in this directory")(
@@ -49,6 +50,7 @@ bool ParseWhyArgs(const std::vector<std::string>& args, WhyFlags* flags,
       "gc's grace period, to tell whether gc would delete it now")(
       "jobs,j", po::value(&flags->options.jobs)->default_value(0),
       "threads (0: max(16, 2 per core))");
+  AddS3Options(&desc);
   po::positional_options_description positional;
   positional.add("store", 1).add("digest", 1);
   po::variables_map vm;
