@@ -4,22 +4,22 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <string_view>
 
 #include "storage/s3/sigv4.h"
+#include "util/content_hash.h"
 
 namespace regsweep::storage::s3 {
 namespace {
 
 // Base64 of the MD5 of `data`: the Content-MD5 DeleteObjects requires.
 std::string ContentMd5(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
-  std::string out(4 * ((length + 2) / 3) + 1, '\0');
+  const std::array<uint8_t, 16> md5 = Md5Of(data);
+  std::string out(4 * ((md5.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                digest, static_cast<int>(length));
+                                md5.data(), static_cast<int>(md5.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
