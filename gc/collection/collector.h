@@ -63,6 +63,10 @@ struct GcReport {
   // not be reused, say).
   std::vector<std::string> warnings;
   std::vector<std::pair<std::string, double>> phases;  // name, seconds
+  // Requests the store was sent, by kind, for stores that count them (on
+  // S3: list, get, head, delete_objects, retries); empty otherwise. Filled
+  // by whoever opened the store: RunGc knows no backend.
+  std::vector<std::pair<std::string, uint64_t>> store_requests;
 };
 
 // Runs a collection over `store`. Returns non-OK only when the run could

@@ -137,6 +137,12 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
     w.Double(seconds);
   }
   w.EndObject();
+  if (!r.store_requests.empty()) {
+    w.Key("store_requests");
+    w.BeginObject();
+    for (const auto& [kind, count] : r.store_requests) w.FieldUint(kind, count);
+    w.EndObject();
+  }
   w.EndObject();
   sink(w.Drain() + "\n");
 }

@@ -93,7 +93,9 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
   if (!writable.ok()) return FailToStart(writable);
   gc::GcReport report;
   auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
-    return gc::RunGc(store, options, progress, &report);
+    Status status = gc::RunGc(store, options, progress, &report);
+    report.store_requests = StoreRequestCounts(store);
+    return status;
   };
   if (!RunOnStore(root, !flags.quiet, pass)) return kExitUsage;
   bool report_failed = false;

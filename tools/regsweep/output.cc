@@ -88,6 +88,14 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
     std::printf(" %s %.3fs", name.c_str(), seconds);
   }
   std::printf("\n");
+  if (!r.store_requests.empty()) {
+    std::printf("  requests           ");
+    for (const auto& [kind, count] : r.store_requests) {
+      std::printf(" %s %llu", kind.c_str(),
+                  static_cast<unsigned long long>(count));
+    }
+    std::printf("\n");
+  }
   if (!r.fatal.empty()) {
     std::printf("  NOTHING DELETED: the mark met an error that could hide a "
                 "reference (see above)\n");

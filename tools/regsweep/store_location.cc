@@ -160,4 +160,16 @@ Status LocationFromConfig(const std::string& config, std::string* where) {
   return Status::OK();
 }
 
+std::vector<std::pair<std::string, uint64_t>> StoreRequestCounts(
+    const storage::Store* store) {
+  const storage::s3::S3RequestCounts* counts =
+      storage::s3::RequestCountsOf(store);
+  if (counts == nullptr) return {};
+  return {{"list", counts->list.load()},
+          {"get", counts->get.load()},
+          {"head", counts->head.load()},
+          {"delete_objects", counts->delete_batches.load()},
+          {"retries", counts->retries.load()}};
+}
+
 }  // namespace regsweep::cli

@@ -14,6 +14,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "storage/store.h"
 #include "util/status.h"
@@ -40,6 +42,11 @@ Status LocationFromConfig(const std::string& config, std::string* where);
 
 // Whether `where` names an S3 store.
 bool IsS3Location(const std::string& where);
+
+// The requests `store` was sent so far, by kind, if it counts them (a
+// store OpenStoreAt opened on S3); empty for any other store.
+std::vector<std::pair<std::string, uint64_t>> StoreRequestCounts(
+    const storage::Store* store);
 
 }  // namespace regsweep::cli
 
