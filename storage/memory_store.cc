@@ -252,6 +252,12 @@ class MemoryStoreView final : public StoreWrapper {
                ObjectInfo* info = nullptr) override {
     return store_->Visit(prefix, visit, info);
   }
+  // A view changes nothing, so it keeps the store's batching too.
+  void DeleteTreeGroups(const std::vector<TreeGroup>& groups,
+                        const std::string& usual_key,
+                        std::vector<std::vector<Status>>* results) override {
+    store_->DeleteTreeGroups(groups, usual_key, results);
+  }
 
  private:
   MemoryStore* store_;

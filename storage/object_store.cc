@@ -2,6 +2,8 @@
 // object_store.h).
 #include "storage/object_store.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -400,25 +402,20 @@ void ObjectStore::TreeKeysOneByOne(const std::string& dir,
                                    const std::vector<std::string>& trees,
                                    std::vector<std::vector<std::string>>* keys,
                                    std::vector<Status>* statuses) {
-  std::vector<std::string> roots;
-  for (const std::string& tree : trees) roots.push_back(Below(dir, tree));
-  // Whether each name is an object itself: a listing below it cannot say.
-  std::vector<ObjectInfo> infos;
-  std::vector<Status> heads;
-  Head(roots, &infos, &heads);
   for (size_t t = 0; t < trees.size(); ++t) {
-    if (heads[t].ok()) {
-      (*keys)[t].push_back(roots[t]);
-    } else if (!heads[t].IsNotFound()) {
-      (*statuses)[t] = heads[t];
-      continue;
-    }
+    // One listing of the name itself finds the object of that name and
+    // every key below it: no HEAD needed to tell whether it is an object.
+    const std::string root = Below(dir, trees[t]);
     bool any = false;
     Status s = ForEachPage(
-        roots[t] + "/", /*delimited=*/false,
+        root, /*delimited=*/false,
         [&](const ObjectPage& page) {
           for (const ObjectPage::Object& object : page.objects) {
-            (*keys)[t].push_back(object.key);  // folder markers too
+            const std::string_view rest =
+                std::string_view(object.key).substr(root.size());
+            if (rest.empty() || rest.front() == '/') {
+              (*keys)[t].push_back(object.key);  // folder markers too
+            }
           }
           return Status::OK();
         },
@@ -453,60 +450,88 @@ void ObjectStore::TreeKeysFromDir(const std::string& dir,
   if (!s.ok()) statuses->assign(trees.size(), s);
 }
 
+void ObjectStore::PlanTrees(const TreeGroup& group, TreePlan* plan) {
+  const std::string& dir = group.dir;
+  const std::vector<std::string>& names = group.names;
+  if (!IsValidPrefix(dir)) {
+    plan->results.assign(names.size(), NotAKey(*this, dir));
+    plan->tree_of.assign(names.size(), TreePlan::kNoTree);
+    return;
+  }
+  plan->results.assign(names.size(), Status::OK());
+  plan->tree_of.assign(names.size(), TreePlan::kNoTree);
+  // Each valid name once: a name given twice is one tree, one outcome.
+  std::map<std::string_view, size_t> seen;  // views of `names`
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!IsEntryName(names[i])) {
+      plan->results[i] = Status::InvalidArgument(Describe(Below(dir, names[i])),
+                                                 "not an entry name");
+      continue;
+    }
+    auto [it, inserted] = seen.emplace(names[i], plan->trees.size());
+    if (inserted) plan->trees.push_back(names[i]);
+    plan->tree_of[i] = it->second;
+  }
+  plan->keys.assign(plan->trees.size(), {});
+  plan->statuses.assign(plan->trees.size(), Status::OK());
+  if (plan->trees.empty()) return;
+  if (group.few_keys || plan->trees.size() >= kListDirAt) {
+    TreeKeysFromDir(dir, plan->trees, &plan->keys, &plan->statuses);
+  } else {
+    TreeKeysOneByOne(dir, plan->trees, &plan->keys, &plan->statuses);
+  }
+}
+
 void ObjectStore::DeleteTrees(const std::string& dir,
                               const std::vector<std::string>& names,
                               const std::string& usual_key,
                               std::vector<Status>* results) {
+  std::vector<std::vector<Status>> outcomes;
+  DeleteTreeGroups({TreeGroup{dir, names}}, usual_key, &outcomes);
+  *results = std::move(outcomes.front());
+}
+
+void ObjectStore::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
+                                   const std::string& usual_key,
+                                   std::vector<std::vector<Status>>* results) {
   (void)usual_key;  // deleting it first spares no listing of what else is
-  if (!IsValidPrefix(dir)) {
-    results->assign(names.size(), NotAKey(*this, dir));
-    return;
-  }
-  results->assign(names.size(), Status::OK());
-  // Each valid name once: a name given twice is one tree, one outcome.
-  constexpr size_t kNoTree = static_cast<size_t>(-1);
-  std::vector<std::string> trees;
-  std::vector<size_t> tree_of(names.size(), kNoTree);
-  std::map<std::string_view, size_t> seen;  // views of `names`
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (!IsEntryName(names[i])) {
-      (*results)[i] = Status::InvalidArgument(Describe(Below(dir, names[i])),
-                                              "not an entry name");
-      continue;
-    }
-    auto [it, inserted] = seen.emplace(names[i], trees.size());
-    if (inserted) trees.push_back(names[i]);
-    tree_of[i] = it->second;
-  }
-  std::vector<std::vector<std::string>> keys(trees.size());
-  std::vector<Status> statuses(trees.size());
-  if (trees.size() >= kListDirAt) {
-    TreeKeysFromDir(dir, trees, &keys, &statuses);
-  } else {
-    TreeKeysOneByOne(dir, trees, &keys, &statuses);
-  }
-  // One delete for every tree that could be examined; one that could not
-  // is left whole, its outcome the error.
+  // The directories are examined side by side: each is a listing or more,
+  // a round trip each, and one request in flight would wait on them all.
+  std::vector<TreePlan> plans(groups.size());
+  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
+    PlanTrees(groups[g], &plans[g]);
+  });
+  // One delete for every key of every tree that could be examined; one
+  // that could not is left whole, its outcome the error.
   std::vector<std::string> doomed;
-  std::vector<size_t> owners;  // owners[j]: the tree of doomed[j]
-  for (size_t t = 0; t < trees.size(); ++t) {
-    if (!statuses[t].ok()) continue;
-    for (std::string& key : keys[t]) {
-      doomed.push_back(std::move(key));
-      owners.push_back(t);
+  std::vector<std::pair<size_t, size_t>> owners;  // (group, tree) of doomed[j]
+  for (size_t g = 0; g < plans.size(); ++g) {
+    for (size_t t = 0; t < plans[g].trees.size(); ++t) {
+      if (!plans[g].statuses[t].ok()) continue;
+      for (std::string& key : plans[g].keys[t]) {
+        doomed.push_back(std::move(key));
+        owners.emplace_back(g, t);
+      }
     }
   }
   std::vector<Status> deleted;
   DeleteKeys(doomed, &deleted);
   for (size_t j = 0; j < doomed.size(); ++j) {
-    Status& tree = statuses[owners[j]];
+    Status& tree = plans[owners[j].first].statuses[owners[j].second];
     // A key gone meanwhile is as good as deleted; anything else is not.
     if (tree.ok() && !deleted[j].ok() && !deleted[j].IsNotFound()) {
       tree = deleted[j];
     }
   }
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (tree_of[i] != kNoTree) (*results)[i] = statuses[tree_of[i]];
+  results->assign(groups.size(), {});
+  for (size_t g = 0; g < plans.size(); ++g) {
+    TreePlan& plan = plans[g];
+    for (size_t i = 0; i < plan.tree_of.size(); ++i) {
+      if (plan.tree_of[i] != TreePlan::kNoTree) {
+        plan.results[i] = plan.statuses[plan.tree_of[i]];
+      }
+    }
+    (*results)[g] = std::move(plan.results);
   }
 }
 

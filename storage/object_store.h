@@ -48,8 +48,10 @@
 // is no object; a List of a prefix that does not exist: one description.
 // StatBatch: one HeadObjects for all names (plus a listing for each
 // miss). Delete: one DeleteObjects. DeleteTrees: below kListDirAt names,
-// one HeadObjects for all names and a listing of each; otherwise the
-// listing of `dir`; then one DeleteObjects for every key found.
+// a listing of each name; otherwise the listing of `dir`; then one
+// DeleteObjects for every key found. DeleteTreeGroups: the same listings
+// for each group, the groups side by side (threads of the caller's TBB
+// arena), then one DeleteObjects for every key of every group.
 //
 // Thread safety: every method may be called from several threads at once,
 // as long as the primitives may.
@@ -129,6 +131,9 @@ class ObjectStore : public Store {
                    const std::vector<std::string>& names,
                    const std::string& usual_key,
                    std::vector<Status>* results) override;
+  void DeleteTreeGroups(const std::vector<TreeGroup>& groups,
+                        const std::string& usual_key,
+                        std::vector<std::vector<Status>>* results) override;
   Status CheckWritable(const std::string& dir) override;
 
  protected:
@@ -187,8 +192,8 @@ class ObjectStore : public Store {
   // the benefit of the doubt. Advances *token ("" after the last page).
   Status NextPage(const std::string& key_prefix, bool delimited,
                   size_t max_keys, std::string* token, ObjectPage* page);
-  // Calls visit for every page of the listing of `key_prefix` ("" or
-  // ending in '/'), outside any lock the backend holds. Sets *any to
+  // Calls visit for every page of the listing of `key_prefix` (a key
+  // prefix: "", "dir/", or a name whose siblings may match too), outside any lock the backend holds. Sets *any to
   // whether there was any entry (including those with empty names).
   // Stops at the first failed page and returns its error.
   Status ForEachPage(const std::string& key_prefix, bool delimited,
@@ -215,9 +220,24 @@ class ObjectStore : public Store {
   void HeadOrProbe(const std::vector<std::string>& keys,
                    std::vector<ObjectInfo>* infos,
                    std::vector<Status>* statuses);
+  // What deleting the trees of one directory takes: each valid name once
+  // (trees), where each name went (tree_of: kNoTree for an invalid one,
+  // whose outcome is in results), every key of each tree and each tree's
+  // outcome so far.
+  struct TreePlan {
+    static constexpr size_t kNoTree = static_cast<size_t>(-1);
+    std::vector<std::string> trees;
+    std::vector<size_t> tree_of;
+    std::vector<std::vector<std::string>> keys;
+    std::vector<Status> statuses;
+    std::vector<Status> results;
+  };
+  // Checks the names and finds every key of their trees (no deletion).
+  void PlanTrees(const TreeGroup& group, TreePlan* plan);
   // The keys of each tree dir/trees[t], into (*keys)[t]: the key itself
-  // if it is an object (a HEAD) and every key below it (a listing each).
-  // A tree that cannot be examined gets the error in (*statuses)[t].
+  // and every key below it, from one listing of the tree's name (its
+  // siblings that begin with the same name are not its keys). A tree that
+  // cannot be examined gets the error in (*statuses)[t].
   void TreeKeysOneByOne(const std::string& dir,
                         const std::vector<std::string>& trees,
                         std::vector<std::vector<std::string>>* keys,

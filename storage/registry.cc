@@ -1,6 +1,7 @@
 #include "storage/registry.h"
 
 #include <algorithm>
+#include <map>
 
 #include "storage/layout.h"
 #include "storage/registry_scan.h"
@@ -433,7 +434,7 @@ Status Registry::ListBlobs(const BlobPrefix& prefix,
   digests->clear();
   return VisitBlobs(
       prefix,
-      [&](std::string_view hex) {
+      [&](std::string_view hex, const BlobInfo*) {
         Digest digest;
         Digest::FromParts(prefix.algorithm, hex, &digest);
         digests->push_back(std::move(digest));
@@ -441,23 +442,67 @@ Status Registry::ListBlobs(const BlobPrefix& prefix,
       problems);
 }
 
-Status Registry::VisitBlobs(
-    const BlobPrefix& prefix,
-    const std::function<void(std::string_view hex)>& visit,
-    std::vector<StoreProblem>* problems) const {
-  std::string dir = layout::BlobPrefixDir(prefix.algorithm, prefix.prefix);
-  Status s = store_->Visit(dir, [&](std::string_view name,
-                                             EntryType type) {
+Status Registry::VisitBlobs(const BlobPrefix& prefix, const BlobVisitor& visit,
+                            std::vector<StoreProblem>* problems) const {
+  const std::string dir = layout::BlobPrefixDir(prefix.algorithm, prefix.prefix);
+  auto entry = [&](std::string_view name, EntryType type,
+                   const BlobInfo* data) {
     if (type == EntryType::kDirectory &&
         Digest::IsValidHex(prefix.algorithm, name) &&
         name.substr(0, 2) == prefix.prefix) {
-      visit(name);
+      visit(name, data);
     } else if (!IsTemporaryFile(name, type)) {
       problems->push_back(Unexpected(*this, layout::Join(dir, std::string(name)),
                                      "not a blob directory: skipped"));
     }
-  });
+  };
+  Status s = store_->capabilities().directories
+                 ? store_->Visit(dir,
+                                 [&](std::string_view name, EntryType type) {
+                                   entry(name, type, nullptr);
+                                 })
+                 : VisitBlobKeys(dir, entry);
   return s.IsNotFound() ? Status::OK() : s;
+}
+
+// On a store without directories: one listing of every key below `dir`
+// (as many requests as a listing of the names, 1000 keys a page), whose
+// keys "<name>/..." make the entry <name> a directory, with the size and
+// time of "<name>/data" when listed. The listing is sorted, so each name's
+// keys come together.
+Status Registry::VisitBlobKeys(
+    const std::string& dir,
+    const std::function<void(std::string_view, EntryType, const BlobInfo*)>&
+        entry) const {
+  std::string current;  // the directory whose keys are being listed
+  BlobInfo data;
+  auto finish = [&] {
+    if (!current.empty()) {
+      entry(current, EntryType::kDirectory, data.has_data ? &data : nullptr);
+    }
+    current.clear();
+    data = BlobInfo();
+  };
+  Status s = store_->ListAll(dir, [&](std::string_view key,
+                                      const ObjectInfo& info) {
+    const size_t slash = key.find('/');
+    if (slash == std::string_view::npos) {
+      finish();
+      entry(key, info.type, nullptr);  // an object where a blob belongs
+      return;
+    }
+    const std::string_view name = key.substr(0, slash);
+    if (name != current) {
+      finish();
+      current.assign(name);
+    }
+    if (key.substr(slash + 1) == layout::kDataFile &&
+        info.type == EntryType::kFile) {
+      data = BlobInfo{true, false, info.size, info.mtime_ns};
+    }
+  });
+  if (s.ok()) finish();
+  return s;
 }
 
 BlobPrefix BlobPrefix::Of(const Digest& digest) {
@@ -596,6 +641,89 @@ void Registry::RemoveLayerLinks(const std::string& repository,
     for (size_t j = 0; j < positions.size(); ++j) {
       (*results)[positions[j]] = partial[j];
     }
+  }
+}
+
+void Registry::RemoveTreesAt(const std::vector<std::string>& paths,
+                             const std::string& usual_key, bool few_keys,
+                             std::vector<Status>* results) const {
+  std::vector<TreeGroup> groups;
+  std::map<std::string_view, size_t> group_of;  // views of `paths`
+  std::vector<std::pair<size_t, size_t>> place;  // (group, name) of paths[i]
+  for (const std::string& path : paths) {
+    const size_t slash = path.rfind('/');
+    const std::string_view dir = std::string_view(path).substr(0, slash);
+    auto [it, inserted] = group_of.emplace(dir, groups.size());
+    if (inserted) groups.push_back(TreeGroup{std::string(dir), {}, few_keys});
+    std::vector<std::string>& names = groups[it->second].names;
+    place.emplace_back(it->second, names.size());
+    names.push_back(path.substr(slash + 1));
+  }
+  std::vector<std::vector<Status>> outcomes;
+  store_->DeleteTreeGroups(groups, usual_key, &outcomes);
+  results->clear();
+  for (const auto& [g, n] : place) results->push_back(outcomes[g][n]);
+}
+
+void Registry::RemoveBlobsAnywhere(const std::vector<Digest>& digests,
+                                   std::vector<Status>* results) const {
+  std::vector<std::string> paths;
+  paths.reserve(digests.size());
+  for (const Digest& digest : digests) paths.push_back(layout::BlobDir(digest));
+  RemoveTreesAt(paths, std::string(layout::kDataFile), false, results);
+}
+
+void Registry::RemoveLayerLinkSets(
+    const std::vector<LayerLinkSet>& sets,
+    std::vector<std::vector<Status>>* results) const {
+  std::vector<std::string> paths;
+  for (const LayerLinkSet& set : sets) {
+    for (const Digest& digest : *set.digests) {
+      paths.push_back(layout::LayerLinkDir(*set.repository, digest));
+    }
+  }
+  std::vector<Status> flat;
+  RemoveTreesAt(paths, std::string(layout::kLinkFile), false, &flat);
+  results->assign(sets.size(), {});
+  size_t k = 0;
+  for (size_t s = 0; s < sets.size(); ++s) {
+    for (size_t i = 0; i < sets[s].digests->size(); ++i) {
+      (*results)[s].push_back(std::move(flat[k++]));
+    }
+  }
+}
+
+void Registry::RemoveManifests(const std::vector<ManifestRemoval>& manifests,
+                               std::vector<Status>* results) const {
+  results->assign(manifests.size(), Status::OK());
+  // The tag histories first: each is a small directory, listed once.
+  std::vector<std::string> entries;
+  std::vector<size_t> owner;  // owner[j]: the manifest of entries[j]
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    for (const std::string& tag : *manifests[i].tags) {
+      entries.push_back(layout::TagIndexEntryDir(*manifests[i].repository, tag,
+                                                 *manifests[i].digest));
+      owner.push_back(i);
+    }
+  }
+  std::vector<Status> removed;
+  RemoveTreesAt(entries, std::string(layout::kLinkFile), true, &removed);
+  for (size_t j = 0; j < entries.size(); ++j) {
+    if (!removed[j].ok() && (*results)[owner[j]].ok()) {
+      (*results)[owner[j]] = removed[j];
+    }
+  }
+  std::vector<std::string> revisions;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < manifests.size(); ++i) {
+    if (!(*results)[i].ok()) continue;  // its history stays: so does it
+    revisions.push_back(
+        layout::RevisionDir(*manifests[i].repository, *manifests[i].digest));
+    which.push_back(i);
+  }
+  RemoveTreesAt(revisions, std::string(layout::kLinkFile), false, &removed);
+  for (size_t j = 0; j < revisions.size(); ++j) {
+    (*results)[which[j]] = removed[j];
   }
 }
 

@@ -207,10 +207,15 @@ class Registry {
   Status ListBlobs(const BlobPrefix& prefix, std::vector<Digest>* digests,
                    std::vector<StoreProblem>* problems) const;
   // ListBlobs without building digests, for a million blobs: calls
-  // visit(hex) for each blob directory (the hex is valid, of the prefix's
-  // algorithm and starting with the prefix; it lives during the call only).
-  Status VisitBlobs(const BlobPrefix& prefix,
-                    const std::function<void(std::string_view hex)>& visit,
+  // visit(hex, data) for each blob directory (the hex is valid, of the
+  // prefix's algorithm and starting with the prefix; it lives during the
+  // call only). `data` describes the blob's data file when the listing
+  // itself did, else it is null: a store without directories lists every
+  // key with its size and time (so nobody need HEAD it again), a
+  // filesystem lists names only.
+  using BlobVisitor =
+      std::function<void(std::string_view hex, const BlobInfo* data)>;
+  Status VisitBlobs(const BlobPrefix& prefix, const BlobVisitor& visit,
                     std::vector<StoreProblem>* problems) const;
 
   // Describes the directories blobs/<alg>/<xx>/<hex> of `hexes` (valid
@@ -250,6 +255,30 @@ class Registry {
   void RemoveLayerLinks(const std::string& repository,
                         const std::vector<Digest>& digests,
                         std::vector<Status>* results) const;
+  // RemoveBlobs for blobs of any prefixes at once, in as few requests as
+  // the store allows (one DeleteObjects per 1000 keys on S3).
+  void RemoveBlobsAnywhere(const std::vector<Digest>& digests,
+                           std::vector<Status>* results) const;
+  // RemoveLayerLinks for several repositories at once; (*results)[s][i] is
+  // the outcome for sets[s].digests[i].
+  struct LayerLinkSet {
+    const std::string* repository;
+    const std::vector<Digest>* digests;
+  };
+  void RemoveLayerLinkSets(const std::vector<LayerLinkSet>& sets,
+                           std::vector<std::vector<Status>>* results) const;
+  // Removes manifests from their repositories, many at once: first every
+  // tag index entry of each under each of *tags (the tag histories), then
+  // the revision of each whose entries all went, so that an interrupted
+  // run leaves no history entry without its revision. (*results)[i] is the
+  // outcome for manifests[i], the first failure if any.
+  struct ManifestRemoval {
+    const std::string* repository;
+    const Digest* digest;
+    const std::vector<std::string>* tags;
+  };
+  void RemoveManifests(const std::vector<ManifestRemoval>& manifests,
+                       std::vector<Status>* results) const;
   Status RemoveRevision(const std::string& repository,
                         const Digest& digest) const;
   Status RemoveTagIndexEntry(const std::string& repository,
@@ -329,6 +358,16 @@ class Registry {
                         uint64_t* size) const;
 
  private:
+  // Deletes the tree at each of `paths` ("dir/name"), the trees grouped
+  // by directory into one Store::DeleteTreeGroups call; `few_keys` is its
+  // hint. (*results)[i] is the outcome for paths[i].
+  void RemoveTreesAt(const std::vector<std::string>& paths,
+                     const std::string& usual_key, bool few_keys,
+                     std::vector<Status>* results) const;
+  Status VisitBlobKeys(
+      const std::string& dir,
+      const std::function<void(std::string_view, EntryType, const BlobInfo*)>&
+          entry) const;
   Status ListRepositoriesUnder(const std::string& relative,
                                std::vector<std::string>* names,
                                std::vector<StoreProblem>* problems) const;

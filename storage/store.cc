@@ -11,4 +11,13 @@ Status Store::DeleteTree(const std::string& key) {
   return results.empty() ? Status::OK() : results.front();
 }
 
+void Store::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
+                             const std::string& usual_key,
+                             std::vector<std::vector<Status>>* results) {
+  results->assign(groups.size(), {});
+  for (size_t g = 0; g < groups.size(); ++g) {
+    DeleteTrees(groups[g].dir, groups[g].names, usual_key, &(*results)[g]);
+  }
+}
+
 }  // namespace regsweep::storage

@@ -99,6 +99,15 @@ struct ObjectContents {
 
 // The powers a backend has beyond the contract. Each is a promise: a
 // caller relies on one only where the backend declares it.
+// The trees `names` below prefix `dir`, for Store::DeleteTreeGroups.
+struct TreeGroup {
+  std::string dir;
+  std::vector<std::string> names;
+  // A hint: `dir` holds few keys (a tag's history), so one listing of it
+  // costs less than one per name, however few names there are.
+  bool few_keys = false;
+};
+
 struct Capabilities {
   // Prefixes are directories: they exist of their own, empty or not, and
   // Stat and List describe them. Without, a prefix exists while keys lie
@@ -245,6 +254,16 @@ class Store {
   // DeleteTrees for one key: `key` and everything below it.
   Status DeleteTree(const std::string& key);
 
+  // DeleteTrees for the trees of several directories at once:
+  // (*results)[g][i] is the outcome for groups[g].names[i], as DeleteTrees
+  // would give it. A backend that deletes in batches fills each batch
+  // across the directories (an object store: one DeleteObjects per 1000
+  // keys, however many directories they lie in). This default calls
+  // DeleteTrees for each group in turn.
+  virtual void DeleteTreeGroups(const std::vector<TreeGroup>& groups,
+                                const std::string& usual_key,
+                                std::vector<std::vector<Status>>* results);
+
   // Whether this process may add and delete keys below prefix `dir`: OK,
   // or IOError naming it with the backend's reason (permission denied, a
   // read-only filesystem); NotFound when it does not exist. A backend
@@ -334,6 +353,10 @@ class StoreWrapper : public Store {
                    std::vector<Status>* results) override {
     target_->DeleteTrees(dir, names, usual_key, results);
   }
+  // DeleteTreeGroups is not forwarded: Store's own goes through this
+  // wrapper's DeleteTrees group by group, so that a wrapper that changes
+  // DeleteTrees changes every tree deletion (the price: no batching across
+  // directories through a wrapper).
   Status CheckWritable(const std::string& dir) override {
     return target_->CheckWritable(dir);
   }

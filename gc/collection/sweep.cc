@@ -31,6 +31,29 @@ std::vector<std::pair<size_t, size_t>> GroupByPrefix(
   return groups;
 }
 
+// Deletions go to the store in chunks of about this many trees: enough
+// to fill an object store's DeleteObjects request (1000 keys), while a
+// large sweep still has many chunks to run side by side.
+constexpr size_t kDeleteChunk = 1000;
+
+// [begin, end) ranges of the items 0..count-1, each of consecutive items
+// whose weight(i) (trees to delete) adds up to about kDeleteChunk.
+template <typename Weight>
+std::vector<std::pair<size_t, size_t>> Chunks(size_t count, Weight weight) {
+  std::vector<std::pair<size_t, size_t>> chunks;
+  size_t begin = 0, trees = 0;
+  for (size_t i = 0; i < count; ++i) {
+    trees += weight(i);
+    if (trees >= kDeleteChunk) {
+      chunks.emplace_back(begin, i + 1);
+      begin = i + 1;
+      trees = 0;
+    }
+  }
+  if (begin < count) chunks.emplace_back(begin, count);
+  return chunks;
+}
+
 std::vector<Digest> DigestsIn(const std::vector<EligibleBlob>& blobs,
                               std::pair<size_t, size_t> range) {
   std::vector<Digest> digests;
@@ -80,6 +103,9 @@ class Gatherer {
   std::vector<std::vector<T>> parts_;
 };
 
+// What becomes of an unmarked blob.
+enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kOddData, kGone };
+
 class Sweeper {
  public:
   Sweeper(const storage::Registry& registry, const GcOptions& options,
@@ -97,6 +123,7 @@ class Sweeper {
  private:
   void ListBlobs(BlobListing* listing);
   void ChooseEligible(BlobListing* listing);
+  Verdict Judge(const storage::BlobInfo& info, EligibleBlob* blob) const;
   void KeepOddBlob(const Digest& digest);
   Status CheckPermissions() const;
   void DeleteManifests();
@@ -171,10 +198,11 @@ void Sweeper::ListBlobs(BlobListing* listing) {
   std::atomic<uint64_t> listed_count{0};
   tbb::parallel_for(size_t{0}, prefixes.size(), [&](size_t i) {
     PrefixBlobs blobs;
+    std::vector<storage::BlobInfo> data;  // what the listing said, if any
     std::vector<storage::StoreProblem> found;
     ListingSource source = ListingSource::kListed;
     Status listed = ListPrefix(registry_, prefixes[i], listing_options_,
-                               &blobs, &found, &source);
+                               &blobs, &found, &source, &data);
     if (!listed.ok()) {
       Failed(listed);
       listing->complete = false;
@@ -184,9 +212,14 @@ void Sweeper::ListBlobs(BlobListing* listing) {
     for (size_t k = 0; k < blobs.size(); ++k) {
       uint64_t fingerprint = blobs.fingerprint(k);
       if (keep_existing) fingerprints.push_back(fingerprint);
-      if (!mark_.marked.ContainsFingerprint(fingerprint)) {
-        unmarked.push_back(EligibleBlob{blobs.digest(k), 0});
+      if (mark_.marked.ContainsFingerprint(fingerprint)) continue;
+      EligibleBlob blob{blobs.digest(k), 0};
+      if (k < data.size() && data[k].has_data) {
+        blob.bytes = data[k].size;
+        blob.mtime_ns = data[k].mtime_ns;
+        blob.listed = true;
       }
+      unmarked.push_back(std::move(blob));
     }
     if (source != ListingSource::kListed) ++reused_count;
     if (source == ListingSource::kStoredPlusLinked) ++extended_count;
@@ -213,40 +246,45 @@ void Sweeper::ListBlobs(BlobListing* listing) {
   }
 }
 
-// Stats only the unmarked blobs: their size for the report, their time for
-// the grace period.
+// The size (for the report) and time (for the grace period) of every
+// unmarked blob: from the listing where it gave them, else by a stat.
 void Sweeper::ChooseEligible(BlobListing* listing) {
   std::vector<EligibleBlob>& candidates = listing->candidates;
   StartPhase("check candidates", candidates.size());
-  enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kOddData, kGone };
   std::vector<Verdict> verdicts(candidates.size(), Verdict::kGone);
   std::sort(candidates.begin(), candidates.end(),
             [](const EligibleBlob& a, const EligibleBlob& b) {
               return a.digest < b.digest;
             });
+  // A prefix directory at a time, those the listing did not describe are
+  // looked up.
   std::vector<std::pair<size_t, size_t>> groups = GroupByPrefix(candidates);
   tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
     auto [begin, end] = groups[g];
+    std::vector<Digest> unknown;
+    std::vector<size_t> unknown_at;  // their positions in candidates
+    for (size_t i = begin; i < end; ++i) {
+      EligibleBlob& blob = candidates[i];
+      if (blob.listed) {
+        verdicts[i] = Judge({true, false, blob.bytes, blob.mtime_ns}, &blob);
+        Step();
+      } else {
+        unknown.push_back(blob.digest);
+        unknown_at.push_back(i);
+      }
+    }
+    if (unknown.empty()) return;
     std::vector<storage::BlobInfo> infos;
     std::vector<Status> statuses;
-    registry_.StatBlobs(storage::BlobPrefix::Of(candidates[begin].digest),
-                        DigestsIn(candidates, groups[g]), &infos, &statuses);
-    for (size_t i = begin; i < end; ++i) {
-      const Status& s = statuses[i - begin];
-      const storage::BlobInfo& info = infos[i - begin];
+    registry_.StatBlobs(storage::BlobPrefix::Of(unknown.front()), unknown,
+                        &infos, &statuses);
+    for (size_t j = 0; j < unknown.size(); ++j) {
       Step();
-      if (!s.ok()) {
-        if (!s.IsNotFound()) Failed(s);
+      if (!statuses[j].ok()) {
+        if (!statuses[j].IsNotFound()) Failed(statuses[j]);
         continue;  // vanished or unreadable: not deleted
       }
-      candidates[i].bytes = info.size;
-      if (info.odd_data) {
-        verdicts[i] = Verdict::kOddData;
-      } else if (IsRecent(info.mtime_ns)) {
-        verdicts[i] = Verdict::kRecent;
-      } else {
-        verdicts[i] = info.has_data ? Verdict::kEligible : Verdict::kNoData;
-      }
+      verdicts[unknown_at[j]] = Judge(infos[j], &candidates[unknown_at[j]]);
     }
   });
   // The eligible blobs are kept in place, in their sorted order: a second
@@ -275,6 +313,14 @@ void Sweeper::ChooseEligible(BlobListing* listing) {
   candidates.resize(eligible);
   result_->blobs_eligible = std::move(candidates);
   candidates.clear();
+}
+
+Verdict Sweeper::Judge(const storage::BlobInfo& info, EligibleBlob* blob) const {
+  blob->bytes = info.size;
+  blob->mtime_ns = info.mtime_ns;
+  if (info.odd_data) return Verdict::kOddData;
+  if (IsRecent(info.mtime_ns)) return Verdict::kRecent;
+  return info.has_data ? Verdict::kEligible : Verdict::kNoData;
 }
 
 // An unreferenced blob whose data is a symbolic link or a directory is
@@ -322,52 +368,66 @@ void Sweeper::DeleteManifests() {
   const auto& manifests = mark_.manifests_to_delete;
   StartPhase("delete manifests", manifests.size());
   std::atomic<uint64_t> deleted{0};
-  tbb::parallel_for(size_t{0}, manifests.size(), [&](size_t i) {
-    const ManifestToDelete& m = manifests[i];
-    Status s;
-    for (const std::string& tag : *m.tags) {
-      s = registry_.RemoveTagIndexEntry(m.repository, tag, m.digest);
-      if (!s.ok()) break;
-    }
-    if (s.ok()) s = registry_.RemoveRevision(m.repository, m.digest);
-    if (s.ok()) {
-      ++deleted;
-    } else {
-      Failed(s);
-    }
-    Step();
-  });
-  result_->manifests_deleted = deleted;
-}
-
-// Blobs are deleted one prefix directory at a time (the eligible list is
-// sorted, so each prefix's blobs are contiguous): the directory is opened
-// once for all of them.
-void Sweeper::DeleteBlobs(const BlobListing& listing) {
-  const auto& blobs = result_->blobs_eligible;
-  std::vector<std::pair<size_t, size_t>> groups = GroupByPrefix(blobs);
-  StartPhase("delete blobs", blobs.size());
-  std::atomic<uint64_t> deleted{0};
-  std::atomic<uint64_t> bytes{0};
-  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
-    auto [begin, end] = groups[g];
-    std::vector<Status> results;
-    const std::vector<Digest> digests = DigestsIn(blobs, groups[g]);
-    registry_.RemoveBlobs(storage::BlobPrefix::Of(blobs[begin].digest), digests,
-                          &results);
-    bool all_gone = true;
+  const std::vector<std::pair<size_t, size_t>> chunks =
+      Chunks(manifests.size(), [&](size_t i) {
+        return 1 + manifests[i].tags->size();  // history entries, revision
+      });
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    auto [begin, end] = chunks[c];
+    std::vector<storage::Registry::ManifestRemoval> removals;
     for (size_t i = begin; i < end; ++i) {
-      const Status& s = results[i - begin];
+      const ManifestToDelete& m = manifests[i];
+      removals.push_back({&m.repository, &m.digest, m.tags.get()});
+    }
+    std::vector<Status> results;
+    registry_.RemoveManifests(removals, &results);
+    for (const Status& s : results) {
       if (s.ok()) {
         ++deleted;
-        bytes += blobs[i].bytes;
       } else {
-        all_gone = false;
         Failed(s);
       }
       Step();
     }
-    UpdateStoredListing(blobs[begin].digest, digests, all_gone);
+  });
+  result_->manifests_deleted = deleted;
+}
+
+// Blobs are deleted many prefix directories at a time (the eligible list
+// is sorted, so each prefix's blobs are contiguous): a filesystem opens
+// each directory once for all its blobs, an object store fills each
+// DeleteObjects request across directories.
+void Sweeper::DeleteBlobs(const BlobListing& listing) {
+  const auto& blobs = result_->blobs_eligible;
+  const std::vector<std::pair<size_t, size_t>> groups = GroupByPrefix(blobs);
+  StartPhase("delete blobs", blobs.size());
+  std::atomic<uint64_t> deleted{0};
+  std::atomic<uint64_t> bytes{0};
+  const std::vector<std::pair<size_t, size_t>> chunks =
+      Chunks(groups.size(), [&](size_t g) {
+        return groups[g].second - groups[g].first;
+      });
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    const size_t begin = groups[chunks[c].first].first;
+    const size_t end = groups[chunks[c].second - 1].second;
+    std::vector<Status> results;
+    registry_.RemoveBlobsAnywhere(DigestsIn(blobs, {begin, end}), &results);
+    for (size_t g = chunks[c].first; g < chunks[c].second; ++g) {
+      bool all_gone = true;
+      for (size_t i = groups[g].first; i < groups[g].second; ++i) {
+        const Status& s = results[i - begin];
+        if (s.ok()) {
+          ++deleted;
+          bytes += blobs[i].bytes;
+        } else {
+          all_gone = false;
+          Failed(s);
+        }
+        Step();
+      }
+      UpdateStoredListing(blobs[groups[g].first].digest,
+                          DigestsIn(blobs, groups[g]), all_gone);
+    }
   });
   // Directories an interrupted run left without data finish going now.
   for (const Digest& digest : listing.empty_directories) {
@@ -415,25 +475,35 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
                               d.Fingerprint());
   };
   StartPhase("delete layer links", mark_.layer_links.size());
-  std::atomic<uint64_t> removed{0};
-  tbb::parallel_for(size_t{0}, mark_.layer_links.size(), [&](size_t i) {
-    const RepositoryLayers& repo = mark_.layer_links[i];
-    std::vector<Digest> dangling;
-    for (const Digest& layer : repo.layers) {
+  const auto& repositories = mark_.layer_links;
+  std::vector<std::vector<Digest>> dangling(repositories.size());
+  tbb::parallel_for(size_t{0}, repositories.size(), [&](size_t i) {
+    for (const Digest& layer : repositories[i].layers) {
       if (was_deleted(layer) || (!exists(layer) && BlobIsGone(layer))) {
-        dangling.push_back(layer);
+        dangling[i].push_back(layer);
       }
     }
-    std::vector<Status> results;
-    registry_.RemoveLayerLinks(repo.repository, dangling, &results);
-    for (const Status& s : results) {
-      if (s.ok()) {
-        ++removed;
-      } else {
-        Failed(s);
-      }
+  });
+  std::atomic<uint64_t> removed{0};
+  const std::vector<std::pair<size_t, size_t>> chunks = Chunks(
+      repositories.size(), [&](size_t i) { return dangling[i].size(); });
+  tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
+    std::vector<storage::Registry::LayerLinkSet> sets;
+    for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+      sets.push_back({&repositories[i].repository, &dangling[i]});
     }
-    Step();
+    std::vector<std::vector<Status>> results;
+    registry_.RemoveLayerLinkSets(sets, &results);
+    for (const std::vector<Status>& repository : results) {
+      for (const Status& s : repository) {
+        if (s.ok()) {
+          ++removed;
+        } else {
+          Failed(s);
+        }
+      }
+      Step();
+    }
   });
   result_->layer_links_deleted = removed;
 }

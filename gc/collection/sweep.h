@@ -31,6 +31,11 @@ namespace regsweep::gc {
 struct EligibleBlob {
   Digest digest;
   uint64_t bytes = 0;
+  // While the sweep chooses: the data's time, and whether the listing
+  // described the data (an object store's listing gives size and time, so
+  // the blob need not be looked up again).
+  int64_t mtime_ns = 0;
+  bool listed = false;
 };
 
 struct SweepResult {

@@ -366,15 +366,21 @@ Status ListPrefix(const storage::Registry& registry,
                   const storage::BlobPrefix& prefix,
                   const ListingOptions& options, PrefixBlobs* blobs,
                   std::vector<storage::StoreProblem>* problems,
-                  ListingSource* source) {
+                  ListingSource* source,
+                  std::vector<storage::BlobInfo>* listed_data) {
   *source = ListingSource::kListed;
   *blobs = PrefixBlobs();
+  if (listed_data != nullptr) listed_data->clear();
   // The stamp comes before the listing: a change while we list makes the
   // stored stamp older than the directory, so the next pass looks again.
+  // Where a directory's version does not move with its entries (an object
+  // store, whose "directories" are only prefixes) the stat could never be
+  // trusted, and would cost a request per prefix: it is not made.
   ChangeStamp stamp;
   storage::ObjectInfo dir;
   Status dir_status;
-  if (options.index != nullptr) {
+  if (options.index != nullptr &&
+      options.trust.promises.directory_versions_move) {
     dir_status = registry.StatBlobPrefix(prefix, &dir);
     stamp = StampOf({dir}, {dir_status}, options.trust);
     stamp.trusted = stamp.trusted && dir_status.ok();
@@ -409,8 +415,15 @@ Status ListPrefix(const storage::Registry& registry,
   size_t problems_before = problems->size();
   Status s = registry.VisitBlobs(
       prefix,
-      [&](std::string_view hex) { blobs->AddHex(prefix.algorithm, hex); },
+      [&](std::string_view hex, const storage::BlobInfo* data) {
+        const size_t before = blobs->size();
+        blobs->AddHex(prefix.algorithm, hex);
+        if (listed_data == nullptr || blobs->size() == before) return;
+        listed_data->resize(blobs->size());
+        if (data != nullptr) listed_data->back() = *data;
+      },
       problems);
+  if (listed_data != nullptr) listed_data->resize(blobs->size());
   if (!s.ok()) return s;
   if (options.index == nullptr) return Status::OK();
   // Not reusable: an empty value never decodes.

@@ -151,13 +151,17 @@ struct ListingOptions {
 enum class ListingSource { kListed, kStored, kStoredPlusLinked };
 
 // Lists `prefix` into *blobs (problems as Registry::ListBlobs gives them);
-// *source says where they came from. Non-OK as ListBlobs, or when the index
-// cannot be written.
+// *source says where they came from. When `listed_data` is not null and
+// the prefix was listed from the store, (*listed_data)[i] is what the
+// listing said of blob i's data (has_data false: nothing, as on a
+// filesystem); when taken from the index it is empty. Non-OK as ListBlobs,
+// or when the index cannot be written.
 Status ListPrefix(const storage::Registry& registry,
                   const storage::BlobPrefix& prefix,
                   const ListingOptions& options, PrefixBlobs* blobs,
                   std::vector<storage::StoreProblem>* problems,
-                  ListingSource* source);
+                  ListingSource* source,
+                  std::vector<storage::BlobInfo>* listed_data = nullptr);
 
 // After a sweep deleted `deleted` (all of prefix `prefix`, sorted), takes
 // them out of its stored listing, so that the next pass need not list the
