@@ -150,8 +150,9 @@ class Measurement:
 RUN_MEASURED = None
 
 
-def measure(cmd, stdout_path):
-    """Runs cmd with stdout to stdout_path; returns a Measurement.
+def measure(cmd, stdout_path, env=None):
+    """Runs cmd with stdout to stdout_path (and `env`, default this
+    process's environment); returns a Measurement.
 
     Through run_measured: started from this Python process directly, a
     tool's peak RSS would include this process's own memory (ru_maxrss
@@ -161,7 +162,7 @@ def measure(cmd, stdout_path):
     with open(stdout_path, "wb") as out:
         proc = subprocess.run([RUN_MEASURED, report_path, *cmd],
                               stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=subprocess.PIPE)
+                              stderr=subprocess.PIPE, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"run_measured failed: {shlex.join(cmd)}\n"
                            f"{proc.stderr.decode(errors='replace')[-2000:]}")
