@@ -93,6 +93,12 @@ Status Registry::ListRepositoryDirectory(const std::string& relative,
                                       : layout::RepositoryDir(relative);
   dir->path = relative;
   Status described;
+  // Where a directory's version does not move with its entries (an object
+  // store, whose directories are only prefixes) no description could let
+  // the memo recall it, and each would cost requests: none is made.
+  if (memo != nullptr && !store_->capabilities().directory_versions_move) {
+    memo = nullptr;
+  }
   if (memo != nullptr) {
     // Described before it is listed: a change while we list gives the next
     // walk another description.

@@ -496,5 +496,29 @@ INSTANTIATE_TEST_SUITE_P(Backends, CollectorTest,
                          ::testing::ValuesIn(testing::kBackends),
                          BackendParamName);
 
+// A store that does not answer at all: every Stat fails as S3 does once
+// its retries are spent.
+class UnansweringStore final : public storage::StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  Status Stat(const std::string& key, storage::ObjectInfo*) override {
+    return Status::IOError(key, "503 SlowDown after 8 attempts");
+  }
+};
+
+TEST(CollectorMemoryTest, AStoreThatDoesNotAnswerIsARefusedRunWithItsReport) {
+  TestStore s(Backend::kMemory);
+  s.PushImage("app", {"l"});
+  Digest orphan = s.PutBlob("orphan");
+  std::unique_ptr<storage::Store> real = s.Open();
+  UnansweringStore unanswering(real.get());
+  gc::GcReport report;
+  Status status = gc::RunGc(&unanswering, Options(), nullptr, &report);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  ASSERT_EQ(report.fatal.size(), 1u);
+  EXPECT_NE(report.fatal.front().find("SlowDown"), std::string::npos);
+  EXPECT_THAT(s.BlobsOnDisk(), Contains(orphan.str()));
+}
+
 }  // namespace
 }  // namespace regsweep

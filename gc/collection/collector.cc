@@ -120,6 +120,13 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   const GcOptions& options = report->options;
   storage::Registry registry(store);
   Status s = registry.CheckLayout();
+  if (s.IsIOError()) {
+    // The store did not answer (after the backend's retries): a refused
+    // run, reported as such, not a run that could not start (that is for
+    // what is no registry store).
+    report->fatal.push_back(s.ToString());
+    return Status::OK();
+  }
   if (!s.ok()) return s;
 
   auto start = std::chrono::steady_clock::now();

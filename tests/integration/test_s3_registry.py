@@ -500,6 +500,12 @@ def one_fault_scenario(ctx, label, name, untagged, faults, must_fail):
                 res.describe())
         t.check(after == before, f"{label}: nothing deleted",
                 f"{sorted(set(before) - set(after))[:10]}")
+        if name == "forbidden":
+            # Refused from the first request: exit 3 (nothing deleted),
+            # with a report that says why, as for any refused run.
+            t.check(res.returncode == 3 and res.report.get("fatal"),
+                    f"{label}: exit 3 with the failure in the JSON report",
+                    res.describe())
     elif res.returncode == 0:
         rep = res.report
         t.check(rep.get("fatal") is None and rep.get("dry_run") is False,

@@ -146,7 +146,13 @@ std::string CurrentUser() {
   return "'" + name + "' (uid " + std::to_string(uid) + ")";
 }
 
-int ReportDenied(const Status& denied) {
+int ReportDenied(const Status& denied, bool object_store) {
+  if (object_store) {
+    // The store's message names the credentials and what they lack; no
+    // Unix user can mend it.
+    Log(LogLevel::kError, "nothing was deleted: " + denied.message());
+    return kExitUsage;
+  }
   Log(LogLevel::kError,
       "nothing was deleted: user " + CurrentUser() + " may not delete in " +
           denied.message() +

@@ -89,9 +89,9 @@ Status CheckReportWritable(const std::string& path);
 std::string CurrentUser();
 
 // Prints that the sweep deleted nothing because this user may not delete
-// in the directory `denied` names (gc::SweepResult::denied); returns
-// kExitUsage.
-int ReportDenied(const Status& denied);
+// in the directory `denied` names (gc::SweepResult::denied), or on an
+// object store because the credentials may not; returns kExitUsage.
+int ReportDenied(const Status& denied, bool object_store = false);
 
 // Checks --grace (into *grace_ns) and --jobs as gc and the tag removals
 // take them. False, with the message on stderr, when one is malformed.

@@ -106,7 +106,9 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
       report_failed = true;
     }
   }
-  if (!report.sweep.denied.ok()) return ReportDenied(report.sweep.denied);
+  if (!report.sweep.denied.ok()) {
+    return ReportDenied(report.sweep.denied, IsS3Location(root));
+  }
   PrintProblems(report, flags.quiet ? 0 : kProblemsShown);
   bool to_stdout = flags.json_path != "-";
   if (!flags.quiet && to_stdout) {

@@ -10,6 +10,7 @@
 #include "storage/registry.h"
 #include "storage/without_tags_store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/progress_line.h"
@@ -112,7 +113,9 @@ int CollectAfter(const std::string& root, storage::Store* store,
   if (!s.ok()) return FailToStart(s);
   PrintProblems(*report, flags.quiet ? 0 : kProblemsShown);
   if (print) PrintSummary(root, *report);
-  if (!report->sweep.denied.ok()) return ReportDenied(report->sweep.denied);
+  if (!report->sweep.denied.ok()) {
+    return ReportDenied(report->sweep.denied, IsS3Location(root));
+  }
   if (!report->fatal.empty()) return kExitRefused;
   if (!report->problems.empty() || !report->sweep.errors.empty()) {
     return kExitProblems;
