@@ -129,6 +129,10 @@ struct Capabilities {
   // Even then a description may say kUnknownCount (btrfs; ext4 past 65,000
   // subdirectories).
   bool counts_subdirectories = false;
+  // How many blocking calls are worth making side by side: an object
+  // store's requests in flight, each a round trip that waits on the
+  // network, not on a core. 0: no preference (the core count decides).
+  int calls_in_flight = 0;
 };
 
 class Store {

@@ -140,6 +140,11 @@ class S3Store final : public ObjectStore {
   }
 
   std::string Identity() const override;
+  Capabilities capabilities() const override {
+    Capabilities c = ObjectStore::capabilities();
+    c.calls_in_flight = options_.concurrency;
+    return c;
+  }
 
   const S3RequestCounts& counts() const { return counts_; }
 
