@@ -44,7 +44,7 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
        "never delete a blob or revision changed within this long (0: off; "
        "e.g. 30m, 1h, 2d)")
       ("jobs,j", po::value(&flags->jobs)->default_value(0),
-       "worker threads (0: max(16, 2 per core); the work is mostly I/O)")
+       "worker threads (0: max(16, 2 per core), on S3 --s3-concurrency; the work is mostly I/O)")
       ("index", po::value(&flags->index_dir),
        "keep the reference index (RocksDB) in this directory; a later pass "
        "with the same index re-reads only repositories that changed")

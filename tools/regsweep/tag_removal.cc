@@ -135,7 +135,7 @@ void AddRemovalFlags(po::options_description* desc, RemovalFlags* flags) {
       ("grace", po::value(&flags->grace)->default_value("1h"),
        "--then-gc: never delete a blob or revision changed within this long")
       ("jobs,j", po::value(&flags->jobs)->default_value(0),
-       "--then-gc: worker threads (0: max(16, 2 per core))")
+       "--then-gc: worker threads (0: max(16, 2 per core), on S3 --s3-concurrency)")
       ("json", po::value(&flags->json_path),
        "write a JSON report to this file (- for stdout)")
       ("quiet,q", po::bool_switch(&flags->quiet),
