@@ -289,6 +289,26 @@ TEST_P(AuditTest, DigestMismatchOnlyWithVerify) {
               ::testing::HasSubstr(testing::Sha256Of("aXp").str()));
 }
 
+TEST_P(AuditTest, AManifestWhoseBytesDoNotMatchItsDigestIsForgottenByTheIndex) {
+  Fixture f(GetParam());
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          ("regsweep-audit-evict-" + std::to_string(NowNs()));
+  Audit(f.s, /*verify=*/false, dir);  // the index now knows every repository
+  // The manifest's bytes change, its digest (its name) stays: a parse kept
+  // by digest no longer says what the blob holds.
+  f.s.WriteFile(layout::BlobDataPath(f.other), "{\"schemaVersion\": 2}");
+  gc::AuditReport report = Audit(f.s, /*verify=*/true, dir);
+  EXPECT_THAT(Keys(report), ::testing::Contains(Key(FindingKind::kDigestMismatch, "",
+                                         f.other.str())));
+  std::unique_ptr<index::RefIndex> index;
+  ASSERT_TRUE(index::RefIndex::Open(dir, &index).ok());
+  index::RepositorySnapshot snapshot;
+  EXPECT_TRUE(index->GetRepository("team/app", &snapshot).IsNotFound());
+  EXPECT_TRUE(index->GetRepository("multi", &snapshot).ok());
+  index.reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_P(AuditTest, StaleUploads) {
   Fixture f(GetParam());
   std::string uploads = layout::UploadsDir("team/app");

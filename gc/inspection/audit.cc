@@ -363,6 +363,7 @@ class Auditor {
   void CheckRepositories();
   void ReportOrphans();
   void VerifyDigests();
+  uint64_t EvictMismatched(const std::vector<DigestMismatch>& mismatches);
   void Summarize();
   void Add(Finding finding) { report_->findings.push_back(std::move(finding)); }
   void Phase(const char* name, std::chrono::steady_clock::time_point start) {
@@ -484,12 +485,18 @@ void Auditor::VerifyDigests() {
   summary.bytes_verified = result.bytes;
   summary.verify_seconds = result.seconds;
   summary.verify_threads = result.threads;
+  const uint64_t evicted = EvictMismatched(result.mismatches);
   for (const DigestMismatch& m : result.mismatches) {
     Finding f = Make(FindingKind::kDigestMismatch, "", m.digest.str(),
                      registry_.Describe(layout::BlobDataPath(m.digest)),
                      "content hashes to " + m.actual.str() +
                          ": the blob is corrupt. Restore it from a backup or "
-                         "push the image again (delete the blob first).");
+                         "push the image again (delete the blob first)." +
+                         (evicted > 0 ? " What the index held of the "
+                                        "repositories with such a manifest "
+                                        "is forgotten: the next pass reads "
+                                        "them again."
+                                      : ""));
     f.bytes = m.bytes;
     Add(std::move(f));
   }
@@ -497,6 +504,36 @@ void Auditor::VerifyDigests() {
     Add(Make(FindingKind::kUnreadable, "", "", s.message(),
              "could not be read, so its digest was not verified."));
   }
+}
+
+// A manifest's parse is kept by digest because its bytes cannot change
+// for it; bytes that do not hash to their digest void that. Every
+// repository whose stored snapshot holds such a manifest is forgotten
+// (its snapshot and mark), so that no later pass recalls what was read
+// of it. Returns how many were.
+uint64_t Auditor::EvictMismatched(const std::vector<DigestMismatch>& mismatches) {
+  if (index_ == nullptr || mismatches.empty()) return 0;
+  std::set<std::string> bad;
+  for (const DigestMismatch& m : mismatches) bad.insert(m.digest.str());
+  std::vector<std::string> names;
+  Status s = index_->ListRepositories(&names);
+  uint64_t evicted = 0;
+  for (size_t i = 0; s.ok() && i < names.size(); ++i) {
+    index::RepositorySnapshot snapshot;
+    if (!index_->GetRepository(names[i], &snapshot).ok()) continue;
+    const bool holds = std::any_of(
+        snapshot.manifests.begin(), snapshot.manifests.end(),
+        [&](const index::ManifestRecord& m) { return bad.count(m.digest.str()); });
+    if (!holds) continue;
+    s = index_->DeleteRepository(names[i]);
+    if (s.ok()) ++evicted;
+  }
+  if (!s.ok()) {
+    Add(Make(FindingKind::kUnreadable, "", "", s.message(),
+             "the index could not forget a corrupt manifest: remove the "
+             "index directory before the next pass."));
+  }
+  return evicted;
 }
 
 void Auditor::Summarize() {

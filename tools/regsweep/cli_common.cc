@@ -112,8 +112,10 @@ bool OpenStore(const std::string& root,
   }
   if (IsS3Location(root)) {
     // The probe's own error (credentials, bucket, endpoint) says more than
-    // "not a registry store"; an empty prefix is left to the command.
-    if (layout.IsNotFound()) return true;
+    // "not a registry store"; an empty prefix is left to the command, and
+    // so is a store that does not answer: gc reports it as a refused run
+    // (exit 3, with its JSON report), the other commands as they fail.
+    if (layout.IsNotFound() || layout.IsIOError()) return true;
     Log(LogLevel::kError, layout.message());
     return false;
   }
