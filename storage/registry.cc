@@ -617,39 +617,6 @@ Status Registry::RemoveBlob(const Digest& digest) const {
   return store_->DeleteTree(layout::BlobDir(digest));
 }
 
-void Registry::RemoveBlobs(const BlobPrefix& prefix,
-                           const std::vector<Digest>& digests,
-                           std::vector<Status>* results) const {
-  std::vector<std::string> names;
-  names.reserve(digests.size());
-  for (const Digest& digest : digests) names.emplace_back(digest.hex());
-  store_->DeleteTrees(layout::BlobPrefixDir(prefix.algorithm, prefix.prefix),
-                      names, std::string(layout::kDataFile), results);
-}
-
-void Registry::RemoveLayerLinks(const std::string& repository,
-                                const std::vector<Digest>& digests,
-                                std::vector<Status>* results) const {
-  results->assign(digests.size(), Status::OK());
-  // One DeleteTrees call per algorithm directory.
-  for (std::string_view algorithm : {"sha256", "sha512"}) {
-    std::vector<std::string> names;
-    std::vector<size_t> positions;
-    for (size_t i = 0; i < digests.size(); ++i) {
-      if (digests[i].algorithm_name() != algorithm) continue;
-      names.emplace_back(digests[i].hex());
-      positions.push_back(i);
-    }
-    if (names.empty()) continue;
-    std::vector<Status> partial;
-    store_->DeleteTrees(layout::LayerAlgorithmDir(repository, algorithm), names,
-                        std::string(layout::kLinkFile), &partial);
-    for (size_t j = 0; j < positions.size(); ++j) {
-      (*results)[positions[j]] = partial[j];
-    }
-  }
-}
-
 void Registry::RemoveTreesAt(const std::vector<std::string>& paths,
                              const std::string& usual_key, bool few_keys,
                              std::vector<Status>* results) const {
@@ -731,17 +698,6 @@ void Registry::RemoveManifests(const std::vector<ManifestRemoval>& manifests,
   for (size_t j = 0; j < revisions.size(); ++j) {
     (*results)[which[j]] = removed[j];
   }
-}
-
-Status Registry::RemoveRevision(const std::string& repository,
-                                const Digest& digest) const {
-  return store_->DeleteTree(layout::RevisionDir(repository, digest));
-}
-
-Status Registry::RemoveTagIndexEntry(const std::string& repository,
-                                     const std::string& tag,
-                                     const Digest& digest) const {
-  return store_->DeleteTree(layout::TagIndexEntryDir(repository, tag, digest));
 }
 
 namespace {

@@ -247,20 +247,13 @@ class Registry {
 
   // Deletions. Each is idempotent: deleting what is already gone is OK.
   Status RemoveBlob(const Digest& digest) const;
-  // Removes several blobs of one prefix directory at once (digests must all
-  // lie under `prefix`); (*results)[i] is the outcome for digests[i].
-  void RemoveBlobs(const BlobPrefix& prefix, const std::vector<Digest>& digests,
-                   std::vector<Status>* results) const;
-  // Removes several _layers links of one repository at once.
-  void RemoveLayerLinks(const std::string& repository,
-                        const std::vector<Digest>& digests,
-                        std::vector<Status>* results) const;
-  // RemoveBlobs for blobs of any prefixes at once, in as few requests as
-  // the store allows (one DeleteObjects per 1000 keys on S3).
+  // Removes blobs of any prefixes at once, in as few requests as the
+  // store allows (one DeleteObjects per 1000 keys on S3); (*results)[i] is
+  // the outcome for digests[i].
   void RemoveBlobsAnywhere(const std::vector<Digest>& digests,
                            std::vector<Status>* results) const;
-  // RemoveLayerLinks for several repositories at once; (*results)[s][i] is
-  // the outcome for sets[s].digests[i].
+  // Removes _layers links of several repositories at once; (*results)[s][i]
+  // is the outcome for sets[s].digests[i].
   struct LayerLinkSet {
     const std::string* repository;
     const std::vector<Digest>* digests;
@@ -279,11 +272,6 @@ class Registry {
   };
   void RemoveManifests(const std::vector<ManifestRemoval>& manifests,
                        std::vector<Status>* results) const;
-  Status RemoveRevision(const std::string& repository,
-                        const Digest& digest) const;
-  Status RemoveTagIndexEntry(const std::string& repository,
-                             const std::string& tag,
-                             const Digest& digest) const;
 
   // Tags, one at a time (regsweep tag, regsweep retain).
 
