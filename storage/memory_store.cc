@@ -61,13 +61,17 @@ bool MemoryStore::HasBelowLocked(const std::string& key) const {
 }
 
 Status MemoryStore::ListPage(const std::string& key_prefix, bool delimited,
-                             const std::string& token, size_t max_keys,
-                             ObjectPage* page) {
+                             const std::string& token,
+                             const std::string& start_after,
+                             size_t max_keys, ObjectPage* page) {
   list_requests_.fetch_add(1);
   *page = ObjectPage();
   const size_t limit = std::clamp<size_t>(max_keys, 1, kPageSize);
-  // The token is the least key still to list.
-  std::string cursor = std::max(token, key_prefix);
+  // The token is the least key still to list; without one, the least key
+  // after start_after (S3 ignores start-after given a token).
+  std::string cursor = std::max(
+      token.empty() && !start_after.empty() ? start_after + '\0' : token,
+      key_prefix);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.lower_bound(cursor);
   while (it != objects_.end() && it->first.starts_with(key_prefix)) {

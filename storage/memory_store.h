@@ -73,7 +73,8 @@ class MemoryStore final : public ObjectStore {
 
   // ObjectStore's primitives (see object_store.h), each counted.
   Status ListPage(const std::string& key_prefix, bool delimited,
-                  const std::string& token, size_t max_keys,
+                  const std::string& token, const std::string& start_after,
+                  size_t max_keys,
                   ObjectPage* page) override;
   void GetObjects(const std::vector<ObjectRead>& reads,
                   std::vector<ObjectContents>* results) override;

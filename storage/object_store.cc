@@ -49,13 +49,6 @@ std::string KeyPrefix(const std::string& prefix) {
   return prefix.empty() ? std::string() : prefix + "/";
 }
 
-// The description of a prefix: an object store knows nothing else of it.
-ObjectInfo DirectoryInfo() {
-  ObjectInfo info;
-  info.type = EntryType::kDirectory;
-  return info;
-}
-
 Status NotAKey(const Store& store, const std::string& key) {
   return Status::InvalidArgument(store.Describe(key), "not a key in the store");
 }
@@ -82,10 +75,11 @@ Capabilities ObjectStore::capabilities() const {
 }
 
 Status ObjectStore::NextPage(const std::string& key_prefix, bool delimited,
-                             size_t max_keys, std::string* token,
-                             ObjectPage* page) {
+                             const std::string& start_after, size_t max_keys,
+                             std::string* token, ObjectPage* page) {
   *page = ObjectPage();
-  Status s = ListPage(key_prefix, delimited, *token, max_keys, page);
+  Status s = ListPage(key_prefix, delimited, *token, start_after, max_keys,
+                      page);
   if (!s.ok()) return s;
   // What a wrong page would cost is a name listed where it is not, or a
   // tree deleted that was not asked for: refuse the page instead.
@@ -96,6 +90,13 @@ Status ObjectStore::NextPage(const std::string& key_prefix, bool delimited,
          object.key.find('/', key_prefix.size()) != std::string::npos)) {
       return Status::IOError(what, "the listing gave key '" + object.key +
                                        "', which is not on the level asked for");
+    }
+    // A server that ignored start-after would list another range's keys
+    // again, and a repository twice.
+    if (!start_after.empty() && object.key <= start_after) {
+      return Status::IOError(what, "the listing gave key '" + object.key +
+                                       "', which is not after '" +
+                                       start_after + "' as asked");
     }
   }
   for (const std::string& prefix : page->prefixes) {
@@ -114,15 +115,18 @@ Status ObjectStore::NextPage(const std::string& key_prefix, bool delimited,
 }
 
 Status ObjectStore::ForEachPage(const std::string& key_prefix, bool delimited,
-                                const PageVisitor& visit, bool* any) {
+                                const PageVisitor& visit, bool* any,
+                                const std::string& start_after) {
   *any = false;
   std::string token;
   ObjectPage page;
   do {
-    Status s = NextPage(key_prefix, delimited, kPageSize, &token, &page);
+    Status s =
+        NextPage(key_prefix, delimited, start_after, kPageSize, &token, &page);
     if (!s.ok()) return s;
     *any = *any || !page.objects.empty() || !page.prefixes.empty();
     s = visit(page);
+    if (s.IsNotFound()) break;  // the visitor has all it needs
     if (!s.ok()) return s;
   } while (!token.empty());
   return Status::OK();
@@ -145,7 +149,7 @@ Status ObjectStore::ProbePrefix(const std::string& key) {
   std::string token;
   ObjectPage page;
   do {
-    Status s = NextPage(key_prefix, /*delimited=*/false, 1, &token, &page);
+    Status s = NextPage(key_prefix, /*delimited=*/false, "", 1, &token, &page);
     if (!s.ok()) return s;
     if (!page.objects.empty()) return Status::OK();
     // An empty page that is not the last says nothing yet.
@@ -283,6 +287,33 @@ Status ObjectStore::ListAll(const std::string& prefix,
   if (!s.ok()) return s;
   if (!any) return Status::NotFound(Describe(prefix), "no such key or prefix");
   return Status::OK();
+}
+
+Status ObjectStore::ListRange(const std::string& prefix, const KeyRange& range,
+                              const KeyVisitor& visit) {
+  if (!IsValidPrefix(prefix)) return NotAKey(*this, prefix);
+  const std::string key_prefix = KeyPrefix(prefix);
+  bool any = false;
+  std::string last;  // the key visited last: the order is promised
+  return ForEachPage(
+      key_prefix, /*delimited=*/false,
+      [&](const ObjectPage& page) {
+        for (const ObjectPage::Object& object : page.objects) {
+          if (!last.empty() && object.key <= last) {
+            return Status::IOError(Describe(prefix) + " (listing)",
+                                   "the listing gave key '" + object.key +
+                                       "' after '" + last +
+                                       "': not in byte order");
+          }
+          last = object.key;
+          const std::string_view key =
+              std::string_view(object.key).substr(key_prefix.size());
+          if (range.EndsBefore(key)) return Status::NotFound("", "past the range");
+          if (!key.empty() && range.Contains(key)) visit(key, object.info);
+        }
+        return Status::OK();
+      },
+      &any, range.after.empty() ? "" : key_prefix + range.after);
 }
 
 Status ObjectStore::Read(const std::string& key, uint64_t max_bytes,

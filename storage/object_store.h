@@ -42,6 +42,8 @@
 //    whatever else lies below must be listed anyway.
 //
 // Requests, for one call: List, Visit, ListAll: one list request a page.
+// ListRange: one list request a page from the range's start (S3's
+// start-after) until a key past its end.
 // Read, ReadRange: one read (plus a one-key listing after a miss).
 // ReadBatch: one GetObjects for all names (plus a listing for each miss).
 // Stat: one description (the root: none), plus a one-key listing when it
@@ -114,6 +116,8 @@ class ObjectStore : public Store {
   Status Visit(const std::string& prefix, const EntryVisitor& visit,
                ObjectInfo* info = nullptr) override;
   Status ListAll(const std::string& prefix, const KeyVisitor& visit) override;
+  Status ListRange(const std::string& prefix, const KeyRange& range,
+                   const KeyVisitor& visit) override;
   Status Read(const std::string& key, uint64_t max_bytes,
               std::string* contents, ObjectInfo* info) override;
   void ReadBatch(const std::string& dir, const std::vector<std::string>& names,
@@ -145,12 +149,14 @@ class ObjectStore : public Store {
   // threads at once.
 
   // One list request: at most `max_keys` (≤ kPageSize) keys that begin
-  // `key_prefix` ("" for every key), from `token` ("" for the first page)
-  // on, in byte order; with `delimited`, keys with a '/' after the prefix
+  // `key_prefix` ("" for every key), from `token` on or, for the first
+  // page (token ""), from the first key after the whole key `start_after`
+  // ("" for no such bound), in byte order; with `delimited`, keys with a '/' after the prefix
   // are grouped into common prefixes. An error is an error, never an empty
   // page.
   virtual Status ListPage(const std::string& key_prefix, bool delimited,
-                          const std::string& token, size_t max_keys,
+                          const std::string& token,
+                          const std::string& start_after, size_t max_keys,
                           ObjectPage* page) = 0;
 
   // Reads every one of `reads`, as many at once as the backend can.
@@ -190,14 +196,19 @@ class ObjectStore : public Store {
   // and its prefixes are one level deep, and a next page starts elsewhere
   // than this one did. A backend that breaks these gets an IOError, never
   // the benefit of the doubt. Advances *token ("" after the last page).
+  // With `start_after` (a whole key), every key it gives lies after it.
   Status NextPage(const std::string& key_prefix, bool delimited,
-                  size_t max_keys, std::string* token, ObjectPage* page);
+                  const std::string& start_after, size_t max_keys,
+                  std::string* token, ObjectPage* page);
   // Calls visit for every page of the listing of `key_prefix` (a key
-  // prefix: "", "dir/", or a name whose siblings may match too), outside any lock the backend holds. Sets *any to
-  // whether there was any entry (including those with empty names).
-  // Stops at the first failed page and returns its error.
+  // prefix: "", "dir/", or a name whose siblings may match too), from the
+  // first key after `start_after` ("" from the first), outside any lock
+  // the backend holds. Sets *any to whether there was any entry (including
+  // those with empty names). Stops at the first failed page and returns
+  // its error; a visitor that returns NotFound ends the listing there, OK.
   Status ForEachPage(const std::string& key_prefix, bool delimited,
-                     const PageVisitor& visit, bool* any);
+                     const PageVisitor& visit, bool* any,
+                     const std::string& start_after = "");
   // The NotFound or IOError for a prefix with nothing below it (a HEAD of
   // it tells an object from nothing).
   Status Unlisted(const std::string& prefix);

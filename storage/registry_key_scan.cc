@@ -71,12 +71,6 @@ std::vector<std::string_view> Components(std::string_view key) {
   }
 }
 
-ObjectInfo DirectoryInfo() {
-  ObjectInfo info;
-  info.type = EntryType::kDirectory;
-  return info;
-}
-
 // A revision (or tag) directory as its keys show it.
 struct LinkedEntry {
   bool has_link = false;

@@ -1,5 +1,8 @@
 #include "storage/store.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace regsweep::storage {
 
 Status Store::DeleteTree(const std::string& key) {
@@ -9,6 +12,20 @@ Status Store::DeleteTree(const std::string& key) {
   std::vector<Status> results;
   DeleteTrees(dir, {name}, "", &results);
   return results.empty() ? Status::OK() : results.front();
+}
+
+Status Store::ListRange(const std::string& prefix, const KeyRange& range,
+                        const KeyVisitor& visit) {
+  std::vector<std::pair<std::string, ObjectInfo>> keys;
+  Status s = ListAll(prefix, [&](std::string_view key, const ObjectInfo& info) {
+    if (range.Contains(key)) keys.emplace_back(std::string(key), info);
+  });
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, info] : keys) visit(key, info);
+  return Status::OK();
 }
 
 void Store::DeleteTreeGroups(const std::vector<TreeGroup>& groups,

@@ -90,6 +90,14 @@ struct ObjectInfo {
   bool has_md5 = false;
 };
 
+// A prefix as a backend without directories describes it: kDirectory,
+// and nothing else is known.
+inline ObjectInfo DirectoryInfo() {
+  ObjectInfo info;
+  info.type = EntryType::kDirectory;
+  return info;
+}
+
 // An object's outcome in a ReadBatch.
 struct ObjectContents {
   Status status;
@@ -97,8 +105,22 @@ struct ObjectContents {
   ObjectInfo info;
 };
 
-// The powers a backend has beyond the contract. Each is a promise: a
-// caller relies on one only where the backend declares it.
+// A range of keys for Store::ListRange: after < key <= through, bytewise,
+// with "" for no bound.
+struct KeyRange {
+  std::string after;
+  std::string through;
+
+  bool Contains(std::string_view key) const {
+    return (after.empty() || key > after) &&
+           (through.empty() || key <= through);
+  }
+  // No key after this one can be in the range.
+  bool EndsBefore(std::string_view key) const {
+    return !through.empty() && key > through;
+  }
+};
+
 // The trees `names` below prefix `dir`, for Store::DeleteTreeGroups.
 struct TreeGroup {
   std::string dir;
@@ -108,6 +130,8 @@ struct TreeGroup {
   bool few_keys = false;
 };
 
+// The powers a backend has beyond the contract. Each is a promise: a
+// caller relies on one only where the backend declares it.
 struct Capabilities {
   // Prefixes are directories: they exist of their own, empty or not, and
   // Stat and List describe them. Without, a prefix exists while keys lie
@@ -177,6 +201,20 @@ class Store {
   using KeyVisitor =
       std::function<void(std::string_view key, const ObjectInfo& info)>;
   virtual Status ListAll(const std::string& prefix, const KeyVisitor& visit) = 0;
+
+  // ListAll of one range of keys: those (relative to `prefix`) that sort
+  // bytewise after `range.after` and not after `range.through` ("" for no
+  // bound), visited in byte order. Ranges (a, b], (b, c], ... list every
+  // key once, so a caller splits a large prefix into ranges and lists them
+  // side by side. OK, visiting nothing, when no key lies in the range or
+  // the prefix does not exist. An error is as ListAll's. A backend of
+  // sorted keys (an object store) lists the range alone: one list request
+  // per 1000 keys in it, plus at most one for keys past its end. This
+  // default lists the whole prefix through ListAll (so a wrapper that
+  // filters ListAll filters this too; StoreWrapper does not forward it)
+  // and sorts what falls in the range.
+  virtual Status ListRange(const std::string& prefix, const KeyRange& range,
+                           const KeyVisitor& visit);
 
   // Reads the whole object `key` into *contents and, when `info` is not
   // null, describes it (one request: no separate Stat needed). NotFound
@@ -357,10 +395,10 @@ class StoreWrapper : public Store {
                    std::vector<Status>* results) override {
     target_->DeleteTrees(dir, names, usual_key, results);
   }
-  // DeleteTreeGroups is not forwarded: Store's own goes through this
-  // wrapper's DeleteTrees group by group, so that a wrapper that changes
-  // DeleteTrees changes every tree deletion (the price: no batching across
-  // directories through a wrapper).
+  // ListRange and DeleteTreeGroups are not forwarded: Store's own go
+  // through this wrapper's ListAll and DeleteTrees, so that a wrapper that
+  // changes those changes every listing and tree deletion (the price: no
+  // ranged listings and no batching across directories through a wrapper).
   Status CheckWritable(const std::string& dir) override {
     return target_->CheckWritable(dir);
   }

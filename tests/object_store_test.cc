@@ -21,6 +21,7 @@ namespace regsweep {
 namespace {
 
 using storage::EntryType;
+using storage::KeyRange;
 using storage::ListEntry;
 using storage::MemoryStore;
 using storage::ObjectContents;
@@ -75,6 +76,9 @@ class FaultyStore final : public storage::ObjectStore {
   std::string foreign_key;
   // Every page after the first gives the first page's continuation token.
   bool stuck_token = false;
+  // Listings start from the first key whatever start_after says (a server
+  // that does not know the parameter).
+  bool ignore_start_after = false;
   // DeleteObjects answers for one key fewer than it was given.
   bool short_delete_answer = false;
 
@@ -85,13 +89,15 @@ class FaultyStore final : public storage::ObjectStore {
 
  protected:
   Status ListPage(const std::string& key_prefix, bool delimited,
-                  const std::string& token, size_t max_keys,
+                  const std::string& token, const std::string& start_after,
+                  size_t max_keys,
                   ObjectPage* page) override {
     if (++list_calls_ == fail_list_call_ ||
         (!fail_list_prefix.empty() && key_prefix.starts_with(fail_list_prefix))) {
       return Status::IOError(Describe(key_prefix), "injected listing failure");
     }
     Status s = memory.ListPage(key_prefix, delimited, token,
+                               ignore_start_after ? "" : start_after,
                                std::min(max_keys, page_limit), page);
     if (!foreign_key.empty()) page->objects.push_back({foreign_key, {}});
     if (stuck_token && !page->next_token.empty()) {
@@ -542,6 +548,68 @@ TEST(ObjectStoreTest, AListingThatDoesNotAdvanceIsAnError) {
   Status s = store.List("p", &entries);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_EQ(s.reason(), "the listing did not advance");
+}
+
+// --- Ranges -------------------------------------------------------------------
+
+// The keys ListRange visits, in the order visited.
+std::vector<std::string> RangeKeys(Store* store, const std::string& prefix,
+                                   const KeyRange& range, Status* status) {
+  std::vector<std::string> keys;
+  *status = store->ListRange(prefix, range,
+                             [&](std::string_view key, const ObjectInfo&) {
+                               keys.emplace_back(key);
+                             });
+  return keys;
+}
+
+TEST(ObjectStoreTest, RangesListEveryKeyOnceInOrderFromTheirStart) {
+  FaultyStore store;
+  store.page_limit = 10;
+  for (int i = 0; i < 100; ++i) store.memory.Put(Named("p/k", i), "x", 1);
+  store.memory.Put("q/other", "not below p", 1);
+  const std::vector<KeyRange> ranges = {
+      {"", Named("k", 33)},
+      {Named("k", 33), Named("k", 66)},
+      {Named("k", 66), ""}};
+  std::vector<std::string> all;
+  for (const KeyRange& range : ranges) {
+    const uint64_t before = store.memory.list_requests();
+    Status s;
+    std::vector<std::string> keys = RangeKeys(&store, "p", range, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    // 33 or 34 keys at 10 a page, from the range's start: at most 4 pages
+    // and the one that runs past the end.
+    EXPECT_LE(store.memory.list_requests() - before, 5u);
+    all.insert(all.end(), keys.begin(), keys.end());
+  }
+  ASSERT_EQ(all.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(all[i], Named("k", i));
+
+  // The default (a wrapper's: through ListAll) gives the same keys.
+  storage::StoreWrapper wrapper(&store);
+  std::vector<std::string> through_wrapper;
+  for (const KeyRange& range : ranges) {
+    Status s;
+    std::vector<std::string> keys = RangeKeys(&wrapper, "p", range, &s);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    through_wrapper.insert(through_wrapper.end(), keys.begin(), keys.end());
+  }
+  EXPECT_EQ(through_wrapper, all);
+
+  // A range below a prefix that does not exist is empty, not an error.
+  Status s;
+  EXPECT_TRUE(RangeKeys(&store, "none", ranges[1], &s).empty());
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(ObjectStoreTest, AListingThatIgnoresStartAfterIsAnError) {
+  FaultyStore store;
+  store.ignore_start_after = true;
+  for (int i = 0; i < 10; ++i) store.memory.Put(Named("p/k", i), "x", 1);
+  Status s;
+  RangeKeys(&store, "p", {Named("k", 5), ""}, &s);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
 }
 
 // --- Reads and descriptions ---------------------------------------------------

@@ -115,13 +115,18 @@ HttpRequest BucketRequests::Signed(const std::string& method,
 
 HttpRequest BucketRequests::List(const std::string& key_prefix,
                                  bool delimited, const std::string& token,
+                                 const std::string& start_after,
                                  size_t max_keys) const {
   Query query = {{"list-type", "2"},
                  {"encoding-type", "url"},
                  {"max-keys", std::to_string(max_keys)},
                  {"prefix", key_prefix}};
   if (delimited) query.emplace_back("delimiter", "/");
-  if (!token.empty()) query.emplace_back("continuation-token", token);
+  if (!token.empty()) {
+    query.emplace_back("continuation-token", token);
+  } else if (!start_after.empty()) {
+    query.emplace_back("start-after", start_after);
+  }
   return Signed("GET", "", query, {}, "");
 }
 

@@ -23,9 +23,11 @@ class BucketRequests {
   // scheme http or https.
   static Status Make(const S3Location& location, BucketRequests* requests);
 
-  // ListObjectsV2 of the bucket keys that begin `key_prefix`.
+  // ListObjectsV2 of the bucket keys that begin `key_prefix`: from `token`
+  // on, or without one from the first key after bucket key `start_after`.
   HttpRequest List(const std::string& key_prefix, bool delimited,
-                   const std::string& token, size_t max_keys) const;
+                   const std::string& token, const std::string& start_after,
+                   size_t max_keys) const;
   // GetObject of bucket key `key`; with `range` ("bytes=0-99") a part.
   HttpRequest Get(const std::string& key, const std::string& range) const;
   HttpRequest Head(const std::string& key) const;

@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <semaphore>
+#include <thread>
 #include <unordered_map>
 
 #include "storage/object_store.h"
@@ -150,7 +152,8 @@ class S3Store final : public ObjectStore {
 
  protected:
   Status ListPage(const std::string& key_prefix, bool delimited,
-                  const std::string& token, size_t max_keys,
+                  const std::string& token, const std::string& start_after,
+                  size_t max_keys,
                   ObjectPage* page) override;
   void GetObjects(const std::vector<ObjectRead>& reads,
                   std::vector<ObjectContents>* results) override;
@@ -170,6 +173,8 @@ class S3Store final : public ObjectStore {
 
   const S3StoreOptions options_;
   const BucketRequests requests_;
+  std::counting_semaphore<> parse_slots_{
+      std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency())};
   std::unique_ptr<HttpClient> client_;
   S3RequestCounts counts_;
   RetryingSender sender_;
@@ -239,24 +244,36 @@ bool S3Store::StoreKey(const std::string& bucket_key, std::string* key) const {
 }
 
 Status S3Store::ListPage(const std::string& key_prefix, bool delimited,
-                         const std::string& token, size_t max_keys,
+                         const std::string& token,
+                         const std::string& start_after, size_t max_keys,
                          ObjectPage* page) {
   page->objects.clear();
   page->prefixes.clear();
   page->next_token.clear();
   const std::string bucket_prefix = root_prefix_ + key_prefix;
+  // The parse of the last 2xx answer: the one kept when it is final.
   ListObjectsResult result;
+  Status parsed;
   std::vector<HttpResponse> responses;
   std::vector<int> attempts;
   counts_.list.fetch_add(1);
   sender_.Send(
       1,
       [&](size_t) {
-        return requests_.List(bucket_prefix, delimited, token, max_keys);
+        return requests_.List(
+            bucket_prefix, delimited, token,
+            start_after.empty() ? "" : root_prefix_ + start_after, max_keys);
       },
       [&](size_t, const HttpResponse& response) {
-        ListObjectsResult probe;
-        return ParseListObjectsV2(response.body, &probe).ok();
+        result = ListObjectsResult();
+        // Parsing is work for a core, and a page's document tree takes
+        // about 1 MB per 1000 keys while it lasts: with a hundred
+        // listings in flight, only as many parse at once as there are
+        // cores.
+        parse_slots_.acquire();
+        parsed = ParseListObjectsV2(response.body, &result);
+        parse_slots_.release();
+        return parsed.ok();
       },
       &responses, &attempts);
   const HttpResponse& response = responses[0];
@@ -264,7 +281,6 @@ Status S3Store::ListPage(const std::string& key_prefix, bool delimited,
   if (response.status != 200) {
     return Failure(what + " (listing)", response, attempts[0], "s3:ListBucket");
   }
-  Status parsed = ParseListObjectsV2(response.body, &result);
   if (!parsed.ok()) {
     return Status::IOError(what + " (listing)",
                            "the answer is not a listing after " +
