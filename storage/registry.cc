@@ -169,9 +169,9 @@ Status Registry::ScanRepository(const std::string& name,
     if (s.ok()) ScanLayers(name, info, &description);
   } else {
     // One listing per kind of link, whatever the depth.
-    s = ScanRevisionsByKeys(name, info, &description);
-    if (s.ok()) s = ScanTagsByKeys(name, info, &description);
-    if (s.ok()) ScanLayersByKeys(name, info, &description);
+    RepositoryKeys keys;
+    s = ListRepositoryKeys(name, &keys);
+    if (s.ok()) s = ScanKeys(name, keys, info, &description);
   }
   if (s.ok()) description.AppendTo(info);
   return s;

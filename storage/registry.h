@@ -143,6 +143,8 @@ class RepositoryWalkMemo {
   virtual void Remember(const RepositoryDirectory& dir) = 0;
 };
 
+struct KeysBelow;  // registry_scan.h
+
 class Registry {
  public:
   // Maximum size of a manifest we agree to read (distribution's limit is
@@ -178,6 +180,24 @@ class Registry {
   // (no links of that kind). Returns non-OK only for errors that could hide
   // a revision or tag link.
   Status ScanRepository(const std::string& name, RepositoryInfo* info) const;
+
+  // On a store without directories (capabilities().directories false; an
+  // object store), ScanRepository for every repository ListRepositories
+  // would name, for a fraction of the requests: every key below
+  // repositories/ is listed once, in ranges side by side (one list request
+  // per 1000 keys, plus about one per range), where a walk and a scan per
+  // repository cost at least four listings a repository. The ranges split
+  // repositories/ at directory names, never inside a repository's own keys
+  // (those below "<name>/_"), so each repository is seen whole by one
+  // range. visit(info, status) is called once for each repository, as soon
+  // as its keys are listed, from several threads at once, in no particular
+  // order; status is what ScanRepository would have returned, and visit
+  // may take what *info holds. Non-OK when a listing failed: the visits
+  // made until then are incomplete, and nothing may be concluded from the
+  // repositories missing. InvalidArgument on a store with directories.
+  using ScannedRepositoryVisitor =
+      std::function<void(RepositoryInfo* info, Status status)>;
+  Status ScanEveryRepository(const ScannedRepositoryVisitor& visit) const;
 
   // Describes, without reading anything, what decides a repository's
   // links: the directories whose entries ScanRepository lists (revisions/
@@ -366,14 +386,28 @@ class Registry {
                   ScanDescription* description) const;
   void ScanLayers(const std::string& name, RepositoryInfo* info,
                   ScanDescription* description) const;
-  // The same for a store without directories, from listings of every key
-  // (registry_key_scan.cc).
-  Status ScanRevisionsByKeys(const std::string& name, RepositoryInfo* info,
+  // The same for a store without directories, from the keys below each
+  // link root (registry_key_scan.cc): listed for one repository, or by
+  // ScanEveryRepository's ranges (registry_ranges.cc).
+  struct RepositoryKeys;
+  Status ListRepositoryKeys(const std::string& name, RepositoryKeys* keys) const;
+  Status ScanKeys(const std::string& name, const RepositoryKeys& keys,
+                  RepositoryInfo* info, ScanDescription* description) const;
+  Status ScanRevisionsByKeys(const std::string& name, const KeysBelow& below,
+                             RepositoryInfo* info,
                              ScanDescription* description) const;
-  Status ScanTagsByKeys(const std::string& name, RepositoryInfo* info,
+  Status ScanTagsByKeys(const std::string& name, const KeysBelow& below,
+                        RepositoryInfo* info,
                         ScanDescription* description) const;
-  void ScanLayersByKeys(const std::string& name, RepositoryInfo* info,
+  void ScanLayersByKeys(const std::string& name, const KeysBelow& below,
+                        RepositoryInfo* info,
                         ScanDescription* description) const;
+  // Splits repositories/ into about `wanted` ranges at directory names
+  // (registry_ranges.cc).
+  Status RepositoryRanges(size_t wanted, std::vector<KeyRange>* ranges) const;
+  // Lists one range, scanning each repository as its keys end.
+  Status ScanRange(const KeyRange& range,
+                   const ScannedRepositoryVisitor& visit) const;
   LinkInfo ToLink(const std::string& path, ObjectContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
 

@@ -1,8 +1,11 @@
 // Registry's scan of a repository on a store without directories (an
-// object store): each of revisions/, tags/ and _layers/ is listed whole,
+// object store), built from the keys below each of its link roots
+// (revisions/, tags/ and _layers/): ScanRepository lists each root whole,
 // every key below it at once (Store::ListAll: one request per 1000 keys on
-// S3), instead of one listing per directory level. The outcome is the
-// directory scan's (registry.cc), entry for entry, with two differences:
+// S3), instead of one listing per directory level; ScanEveryRepository
+// (registry_ranges.cc) hands over the keys its ranged listings found. The
+// outcome is the directory scan's (registry.cc), entry for entry, with two
+// differences:
 //  - A revision link whose description carries an MD5 (S3's ETag) equal to
 //    the MD5 of the exact text its key names ("sha256:<hex>", what the
 //    registry writes) is not read: its content is known. Any other link is
@@ -26,32 +29,27 @@
 namespace regsweep::storage {
 namespace {
 
-struct KeyAndInfo {
-  std::string key;  // relative to the listed prefix
-  ObjectInfo info;
-};
-
-// Every key below `prefix` with its description; *dir describes the prefix
-// as a scan does (NotFound, and no keys, when nothing lies below it).
-Status ListKeys(Store* store, const std::string& prefix,
-                std::vector<KeyAndInfo>* keys, ObjectInfo* dir_info,
-                Status* dir_status) {
-  keys->clear();
-  *dir_info = ObjectInfo();
-  *dir_status = store->ListAll(
-      prefix, [keys](std::string_view key, const ObjectInfo& info) {
-        keys->push_back(KeyAndInfo{std::string(key), info});
+// Every key below `prefix`, as KeysBelow holds them.
+void ListKeys(Store* store, const std::string& prefix, KeysBelow* below) {
+  below->keys.clear();
+  below->dir_info = ObjectInfo();
+  below->dir_status = store->ListAll(
+      prefix, [below](std::string_view key, const ObjectInfo& info) {
+        below->keys.push_back(KeyAndInfo{std::string(key), info});
       });
-  if (dir_status->IsNotFound()) {
-    keys->clear();
-    return Status::OK();
+  if (!below->dir_status.ok()) {
+    below->keys.clear();
+    return;
   }
-  if (!dir_status->ok()) {
-    keys->clear();
-    return *dir_status;
-  }
-  dir_info->type = EntryType::kDirectory;
-  return Status::OK();
+  below->dir_info = DirectoryInfo();
+}
+
+// Describes a link root as a scan does; non-OK when it could not be
+// listed.
+Status DescribeRoot(const KeysBelow& below, ObjectInfo* info, Status* status) {
+  *info = below.dir_info;
+  *status = below.dir_status;
+  return below.dir_status.IsNotFound() ? Status::OK() : below.dir_status;
 }
 
 // The components of `key`; empty when one of them is empty (an S3 folder
@@ -79,14 +77,36 @@ struct LinkedEntry {
 
 }  // namespace
 
+Status Registry::ListRepositoryKeys(const std::string& name,
+                                    RepositoryKeys* keys) const {
+  ListKeys(store_, layout::RevisionsDir(name), &keys->revisions);
+  const Status& revisions = keys->revisions.dir_status;
+  if (!revisions.ok() && !revisions.IsNotFound()) return revisions;
+  ListKeys(store_, layout::TagsDir(name), &keys->tags);
+  const Status& tags = keys->tags.dir_status;
+  if (!tags.ok() && !tags.IsNotFound()) return tags;
+  ListKeys(store_, layout::LayersDir(name), &keys->layers);
+  return Status::OK();
+}
+
+Status Registry::ScanKeys(const std::string& name, const RepositoryKeys& keys,
+                          RepositoryInfo* info,
+                          ScanDescription* description) const {
+  Status s = ScanRevisionsByKeys(name, keys.revisions, info, description);
+  if (s.ok()) s = ScanTagsByKeys(name, keys.tags, info, description);
+  if (s.ok()) ScanLayersByKeys(name, keys.layers, info, description);
+  return s;
+}
+
 Status Registry::ScanRevisionsByKeys(const std::string& name,
+                                     const KeysBelow& below,
                                      RepositoryInfo* info,
                                      ScanDescription* description) const {
   const std::string root = layout::RevisionsDir(name);
-  std::vector<KeyAndInfo> keys;
-  Status s = ListKeys(store_, root, &keys, &description->revisions_dir.info,
-                      &description->revisions_dir.status);
+  Status s = DescribeRoot(below, &description->revisions_dir.info,
+                          &description->revisions_dir.status);
   if (!s.ok()) return s;
+  const std::vector<KeyAndInfo>& keys = below.keys;
   // algorithm -> revision directory name -> what lies in it.
   std::map<std::string, std::map<std::string, LinkedEntry>> revisions;
   std::set<std::string> skipped;  // names reported once
@@ -161,13 +181,14 @@ Status Registry::ScanRevisionsByKeys(const std::string& name,
   return Status::OK();
 }
 
-Status Registry::ScanTagsByKeys(const std::string& name, RepositoryInfo* info,
+Status Registry::ScanTagsByKeys(const std::string& name, const KeysBelow& below,
+                                RepositoryInfo* info,
                                 ScanDescription* description) const {
   const std::string root = layout::TagsDir(name);
-  std::vector<KeyAndInfo> keys;
-  Status s = ListKeys(store_, root, &keys, &description->tags_dir.info,
-                      &description->tags_dir.status);
+  Status s = DescribeRoot(below, &description->tags_dir.info,
+                          &description->tags_dir.status);
   if (!s.ok()) return s;
+  const std::vector<KeyAndInfo>& keys = below.keys;
   std::map<std::string, LinkedEntry> tags;
   for (const KeyAndInfo& object : keys) {
     const std::vector<std::string_view> parts = Components(object.key);
@@ -216,16 +237,17 @@ Status Registry::ScanTagsByKeys(const std::string& name, RepositoryInfo* info,
   return Status::OK();
 }
 
-void Registry::ScanLayersByKeys(const std::string& name, RepositoryInfo* info,
+void Registry::ScanLayersByKeys(const std::string& name, const KeysBelow& below,
+                                RepositoryInfo* info,
                                 ScanDescription* description) const {
-  std::vector<KeyAndInfo> keys;
-  Status s = ListKeys(store_, layout::LayersDir(name), &keys,
-                      &description->layers_dir.info,
-                      &description->layers_dir.status);
+  (void)name;
+  Status s = DescribeRoot(below, &description->layers_dir.info,
+                          &description->layers_dir.status);
   if (!s.ok()) {
     info->problems.push_back(StoreProblem{s.message(), "cannot list layers"});
     return;
   }
+  const std::vector<KeyAndInfo>& keys = below.keys;
   std::map<std::string, std::set<std::string>> layers;  // algorithm -> hexes
   for (const KeyAndInfo& object : keys) {
     const std::vector<std::string_view> parts = Components(object.key);

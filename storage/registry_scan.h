@@ -1,6 +1,8 @@
-// What Registry's two ways of scanning a repository share (internal to
+// What Registry's ways of scanning repositories share (internal to
 // storage/: registry.cc lists directory by directory, registry_key_scan.cc
-// lists every key below a prefix at once, for stores without directories).
+// builds a scan from the keys below a repository's link roots, for stores
+// without directories, and repository_ranges.cc lists those keys for every
+// repository at once).
 #ifndef REGSWEEP_STORAGE_REGISTRY_SCAN_H_
 #define REGSWEEP_STORAGE_REGISTRY_SCAN_H_
 
@@ -72,6 +74,29 @@ struct Registry::ScanDescription {
     add(tags_dir);
     for (const Entry& entry : tag_links) add(entry);
   }
+};
+
+// One key below one of a repository's link roots (revisions/, tags/,
+// _layers/), relative to it.
+struct KeyAndInfo {
+  std::string key;
+  ObjectInfo info;
+};
+
+// Every key below one link root, and the root as a scan describes it: a
+// kDirectory when anything lies below it (folder markers too), NotFound
+// when nothing does, or the error that kept it from being listed.
+struct KeysBelow {
+  std::vector<KeyAndInfo> keys;
+  ObjectInfo dir_info;
+  Status dir_status;
+};
+
+// The keys of one repository's links, on a store without directories.
+struct Registry::RepositoryKeys {
+  KeysBelow revisions;
+  KeysBelow tags;
+  KeysBelow layers;
 };
 
 }  // namespace regsweep::storage

@@ -85,9 +85,14 @@ class RepositoryMarker {
         marked_(marked),
         out_(out) {}
 
+  // Marks repository `name`, scanning it unless the memory recalls it.
   void Run(const std::string& name);
+  // The same for a repository scanned already (*scan, which it takes, and
+  // the scan's status: Registry::ScanEveryRepository).
+  void RunScanned(storage::RepositoryInfo* scan, Status scanned);
 
  private:
+  void MarkScan(Status scanned);
   void TakeRecalled(const std::string& name, RecalledMark* recalled);
   void MarkBlob(const Digest& digest) {
     uint64_t fingerprint = digest.Fingerprint();
@@ -143,7 +148,23 @@ void RepositoryMarker::Run(const std::string& name) {
     TakeRecalled(name, &recalled);
     return;
   }
-  Status s = registry_.ScanRepository(name, &info_);
+  MarkScan(registry_.ScanRepository(name, &info_));
+}
+
+void RepositoryMarker::RunScanned(storage::RepositoryInfo* scan,
+                                  Status scanned) {
+  RecalledMark recalled;
+  if (memory_.Recall(scan->name, &recalled)) {
+    TakeRecalled(scan->name, &recalled);
+    return;
+  }
+  info_ = std::move(*scan);
+  MarkScan(std::move(scanned));
+}
+
+// Marks what the scan in info_ found (`s`: its status).
+void RepositoryMarker::MarkScan(Status s) {
+  const std::string& name = info_.name;
   for (storage::StoreProblem& problem : info_.problems) {
     if (problem.hides_links) out_->links_hiding_links.push_back(problem.path);
     out_->problems.push_back(MakeProblem(ProblemKind::kUnexpectedEntry,
@@ -541,6 +562,71 @@ Status SymbolicLinksRefused(const std::vector<std::string>& paths) {
                  "place), then run again");
 }
 
+// What marking the repositories needs, whichever way they are found.
+struct MarkContext {
+  const storage::Registry& registry;
+  const GcOptions& options;
+  RepositoryMemory* memory;
+  GcProgress* progress;  // may be null
+  MarkSet* marked;
+};
+
+// A store with directories: the walk of repositories/ (recalled from the
+// memory where it can be), then each repository, side by side, scanned
+// unless the memory recalls it. (*outcomes)[i] is (*names)[i]'s.
+Status MarkWalked(const MarkContext& context,
+                  std::vector<storage::StoreProblem>* listing_problems,
+                  std::vector<std::string>* names,
+                  std::vector<RepositoryOutcome>* outcomes) {
+  Status s = WalkRepositories(context.registry, context.memory->walk(), names,
+                              listing_problems);
+  if (s.ok()) s = context.memory->SaveWalk();
+  if (!s.ok()) return s;
+  GcProgress* progress = context.progress;
+  if (progress != nullptr) progress->Start("mark", names->size());
+  outcomes->resize(names->size());
+  tbb::parallel_for(size_t{0}, names->size(), [&](size_t i) {
+    RepositoryMarker marker(context.registry, context.options, context.memory,
+                            context.marked, &(*outcomes)[i]);
+    marker.Run((*names)[i]);
+    if (progress != nullptr) ++progress->done;
+  });
+  return Status::OK();
+}
+
+// A store without directories: every repository marked as the ranged
+// listings of repositories/ hand it over (Registry::ScanEveryRepository),
+// so that a repository costs no listing of its own. Names and outcomes
+// come sorted by name, as the walk's.
+Status MarkListed(const MarkContext& context, std::vector<std::string>* names,
+                  std::vector<RepositoryOutcome>* outcomes) {
+  GcProgress* progress = context.progress;
+  if (progress != nullptr) progress->Start("mark", 0);  // total unknown
+  std::mutex mu;
+  std::vector<std::pair<std::string, RepositoryOutcome>> marked;
+  Status s = context.registry.ScanEveryRepository(
+      [&](storage::RepositoryInfo* scan, Status scanned) {
+        std::pair<std::string, RepositoryOutcome> one;
+        one.first = scan->name;
+        RepositoryMarker marker(context.registry, context.options,
+                                context.memory, context.marked, &one.second);
+        marker.RunScanned(scan, std::move(scanned));
+        if (progress != nullptr) ++progress->done;
+        std::lock_guard<std::mutex> lock(mu);
+        marked.push_back(std::move(one));
+      });
+  if (!s.ok()) return s;
+  std::sort(marked.begin(), marked.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  names->clear();
+  outcomes->clear();
+  for (auto& [name, outcome] : marked) {
+    names->push_back(std::move(name));
+    outcomes->push_back(std::move(outcome));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 void Mark(const storage::Registry& registry, const GcOptions& options,
@@ -549,10 +635,13 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
   std::unique_ptr<RepositoryMemory> memory =
       RepositoryMemory::Open(registry, options, index, reuse_index);
   std::vector<std::string> names;
+  std::vector<RepositoryOutcome> outcomes;
   std::vector<storage::StoreProblem> listing_problems;
-  Status s = WalkRepositories(registry, memory->walk(), &names,
-                              &listing_problems);
-  if (s.ok()) s = memory->SaveWalk();
+  MarkContext context{registry, options, memory.get(), progress,
+                      &result->marked};
+  Status s = registry.capabilities().directories
+                 ? MarkWalked(context, &listing_problems, &names, &outcomes)
+                 : MarkListed(context, &names, &outcomes);
   std::vector<std::string> links_hiding_links;
   for (storage::StoreProblem& problem : listing_problems) {
     if (problem.hides_links) links_hiding_links.push_back(problem.path);
@@ -565,14 +654,6 @@ void Mark(const storage::Registry& registry, const GcOptions& options,
     result->marked.Seal();
     return;
   }
-  if (progress != nullptr) progress->Start("mark", names.size());
-  std::vector<RepositoryOutcome> outcomes(names.size());
-  tbb::parallel_for(size_t{0}, names.size(), [&](size_t i) {
-    RepositoryMarker marker(registry, options, memory.get(), &result->marked,
-                            &outcomes[i]);
-    marker.Run(names[i]);
-    if (progress != nullptr) ++progress->done;
-  });
   result->marked.Seal();
   result->repositories = names.size();
   Status forgotten = memory->ForgetVanished(names);

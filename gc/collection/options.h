@@ -36,7 +36,7 @@ struct GcOptions {
 };
 
 // Counters a run updates as it goes; another thread may read them at any
-// time to draw a progress line.
+// time to draw a progress line. A total of 0: not known beforehand.
 struct GcProgress {
   std::atomic<const char*> phase{"starting"};
   std::atomic<uint64_t> done{0};

@@ -28,6 +28,11 @@ ProgressLine::~ProgressLine() {
 void ProgressLine::Draw() const {
   uint64_t total = progress_->total;
   uint64_t done = progress_->done;
+  if (total == 0) {  // not known beforehand (a phase that lists as it goes)
+    std::fprintf(stderr, "\r\033[K%s: %llu", progress_->phase.load(),
+                 static_cast<unsigned long long>(done));
+    return;
+  }
   std::fprintf(stderr, "\r\033[K%s: %llu/%llu", progress_->phase.load(),
                static_cast<unsigned long long>(done),
                static_cast<unsigned long long>(total));
