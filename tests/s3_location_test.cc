@@ -79,6 +79,16 @@ TEST(S3LocationUrlTest, RecognizesS3Urls) {
   EXPECT_FALSE(IsS3Url(""));
 }
 
+TEST(S3LocationUrlTest, TellsAwsEndpointsFromOthers) {
+  EXPECT_TRUE(IsAwsEndpoint(""));
+  EXPECT_TRUE(IsAwsEndpoint("https://s3.eu-west-1.amazonaws.com"));
+  EXPECT_TRUE(IsAwsEndpoint("https://S3.AmazonAWS.com:443"));
+  EXPECT_TRUE(IsAwsEndpoint("https://s3.cn-north-1.amazonaws.com.cn"));
+  EXPECT_FALSE(IsAwsEndpoint("http://127.0.0.1:7480"));
+  EXPECT_FALSE(IsAwsEndpoint("https://notamazonaws.com"));
+  EXPECT_FALSE(IsAwsEndpoint("https://amazonaws.com.example.org"));
+}
+
 TEST(S3LocationUrlTest, ParsesBucketAndRoot) {
   S3Location location;
   ASSERT_TRUE(ParseS3Url("s3://my-bucket", &location).ok());

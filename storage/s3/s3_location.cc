@@ -2,6 +2,7 @@
 #include "storage/s3/s3_location.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -296,6 +297,26 @@ Status ApplyCredentials(S3Credentials* credentials) {
 
 // "s3:" with any case counts, so that "s3:/bucket" and "S3://bucket" get
 // ParseS3Url's message rather than "no such directory".
+bool IsAwsEndpoint(std::string_view endpoint) {
+  if (endpoint.empty()) return true;
+  const size_t scheme = endpoint.find("://");
+  std::string_view host =
+      scheme == std::string_view::npos ? endpoint : endpoint.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  std::string name(host);
+  for (char& c : name) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  for (std::string_view domain : {"amazonaws.com", "amazonaws.com.cn"}) {
+    if (name == domain || (name.size() > domain.size() &&
+                           name.ends_with(domain) &&
+                           name[name.size() - domain.size() - 1] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsS3Url(std::string_view text) { return StartsWithNoCase(text, "s3:"); }
 
 Status ParseS3Url(std::string_view url, S3Location* location) {

@@ -50,6 +50,10 @@ struct S3Location {
 // Whether `text` names an S3 store ("s3://...").
 bool IsS3Url(std::string_view text);
 
+// Whether requests to `endpoint` (S3Location::endpoint; "" for AWS's own)
+// go to AWS: a host that is or ends in amazonaws.com (or .com.cn).
+bool IsAwsEndpoint(std::string_view endpoint);
+
 // Parses "s3://BUCKET[/ROOT...]" into location->bucket and ->root (slashes
 // at either end of the root dropped, "//" collapsed). InvalidArgument
 // naming the URL and what is wrong (no bucket, a bucket name S3 refuses, a

@@ -77,13 +77,6 @@ ObjectInfo FileInfo(uint64_t size, int64_t mtime_ns, const std::string& etag) {
   return info;
 }
 
-std::string Unquoted(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  return etag;
-}
-
 // The description an answer's headers give; `size` from Content-Length, or
 // from Content-Range's total for a part.
 ObjectInfo InfoFromHeaders(const HttpResponse& response) {
@@ -183,8 +176,7 @@ class S3Store final : public ObjectStore {
 
 std::string S3Store::Identity() const {
   // Bucket names are global on AWS, whatever the regional endpoint.
-  std::string host = requests_.location().endpoint.empty() ||
-                             requests_.host().ends_with(".amazonaws.com")
+  std::string host = IsAwsEndpoint(requests_.location().endpoint)
                          ? std::string("aws")
                          : requests_.host();
   for (char& c : host) {

@@ -195,11 +195,7 @@ Status ParseObject(const pugi::xml_node& contents, size_t index,
     return Status::Corruption(
         kList, named + " has LastModified " + Quoted(time) + ", not a time");
   }
-  std::string etag = Field(contents, "ETag");
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  object->etag = std::move(etag);
+  object->etag = Unquoted(Field(contents, "ETag"));
   return Status::OK();
 }
 
@@ -294,6 +290,13 @@ Status ParseOutcome(const pugi::xml_node& node, size_t index, bool url_encoded,
 }
 
 }  // namespace
+
+std::string Unquoted(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
 
 Status ParseListObjectsV2(std::string_view xml, ListObjectsResult* result) {
   *result = ListObjectsResult();

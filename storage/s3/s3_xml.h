@@ -45,6 +45,10 @@ struct ListObjectsResult {
   std::string start_after;              // StartAfter if present
 };
 
+// An ETag without the double quotes S3 puts around it (in listings and
+// in the ETag header alike); one without them as it is.
+std::string Unquoted(std::string etag);
+
 // Parses a ListObjectsV2 response body (root <ListBucketResult>) into
 // *result, replacing what it held. When EncodingType is "url" every Key,
 // Prefix (of CommonPrefixes) and StartAfter is percent-decoded ('+' is a

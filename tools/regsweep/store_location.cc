@@ -42,16 +42,6 @@ std::string WithoutTrailingSlashes(std::string url) {
   return url;
 }
 
-// Whether requests to `endpoint` ("" for AWS's) go to AWS.
-bool IsAwsEndpoint(const std::string& endpoint) {
-  if (endpoint.empty()) return true;
-  const size_t scheme = endpoint.find("://");
-  const std::string host =
-      scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
-  const std::string name = host.substr(0, host.find(':'));
-  return name.ends_with(".amazonaws.com") || name == "amazonaws.com";
-}
-
 // Puts the flags that were given over `location`.
 Status ApplyFlags(const S3Flags& flags, storage::s3::S3Location* location) {
   if (!flags.endpoint.empty()) {
@@ -77,7 +67,7 @@ Status ApplyAddressing(const S3Flags& flags, bool from_config,
     location->path_style = false;
   } else if (flags.addressing == "auto") {
     // A config says for itself (forcepathstyle, regionendpoint).
-    if (!from_config) location->path_style = !IsAwsEndpoint(location->endpoint);
+    if (!from_config) location->path_style = !storage::s3::IsAwsEndpoint(location->endpoint);
   } else {
     return Status::InvalidArgument(
         "--s3-addressing '" + flags.addressing + "'",
