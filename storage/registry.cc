@@ -161,18 +161,16 @@ Status Registry::ScanRepository(const std::string& name,
   info->shape = RepositoryShape();
   info->described.clear();
   info->described_statuses.clear();
-  ScanDescription description;
-  Status s;
-  if (store_->capabilities().directories) {
-    s = ScanRevisions(name, info, &description);
-    if (s.ok()) s = ScanTags(name, info, &description);
-    if (s.ok()) ScanLayers(name, info, &description);
-  } else {
+  if (!store_->capabilities().directories) {
     // One listing per kind of link, whatever the depth.
     RepositoryKeys keys;
-    s = ListRepositoryKeys(name, &keys);
-    if (s.ok()) s = ScanKeys(name, keys, info, &description);
+    Status s = ListRepositoryKeys(name, &keys);
+    return s.ok() ? ScanKeys(name, keys, info) : s;
   }
+  ScanDescription description;
+  Status s = ScanRevisions(name, info, &description);
+  if (s.ok()) s = ScanTags(name, info, &description);
+  if (s.ok()) ScanLayers(name, info, &description);
   if (s.ok()) description.AppendTo(info);
   return s;
 }

@@ -391,16 +391,17 @@ class Registry {
   // ScanEveryRepository's ranges (registry_ranges.cc).
   struct RepositoryKeys;
   Status ListRepositoryKeys(const std::string& name, RepositoryKeys* keys) const;
+  // Builds info's links and description (AppendTo) from `keys`; info
+  // holds the repository's name and nothing else yet.
   Status ScanKeys(const std::string& name, const RepositoryKeys& keys,
-                  RepositoryInfo* info, ScanDescription* description) const;
+                  RepositoryInfo* info) const;
   Status ScanRevisionsByKeys(const std::string& name, const KeysBelow& below,
                              RepositoryInfo* info,
                              ScanDescription* description) const;
   Status ScanTagsByKeys(const std::string& name, const KeysBelow& below,
                         RepositoryInfo* info,
                         ScanDescription* description) const;
-  void ScanLayersByKeys(const std::string& name, const KeysBelow& below,
-                        RepositoryInfo* info,
+  void ScanLayersByKeys(const KeysBelow& below, RepositoryInfo* info,
                         ScanDescription* description) const;
   // Splits repositories/ into about `wanted` ranges at directory names
   // (registry_ranges.cc).

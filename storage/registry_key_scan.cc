@@ -90,11 +90,12 @@ Status Registry::ListRepositoryKeys(const std::string& name,
 }
 
 Status Registry::ScanKeys(const std::string& name, const RepositoryKeys& keys,
-                          RepositoryInfo* info,
-                          ScanDescription* description) const {
-  Status s = ScanRevisionsByKeys(name, keys.revisions, info, description);
-  if (s.ok()) s = ScanTagsByKeys(name, keys.tags, info, description);
-  if (s.ok()) ScanLayersByKeys(name, keys.layers, info, description);
+                          RepositoryInfo* info) const {
+  ScanDescription description;
+  Status s = ScanRevisionsByKeys(name, keys.revisions, info, &description);
+  if (s.ok()) s = ScanTagsByKeys(name, keys.tags, info, &description);
+  if (s.ok()) ScanLayersByKeys(keys.layers, info, &description);
+  if (s.ok()) description.AppendTo(info);
   return s;
 }
 
@@ -237,10 +238,8 @@ Status Registry::ScanTagsByKeys(const std::string& name, const KeysBelow& below,
   return Status::OK();
 }
 
-void Registry::ScanLayersByKeys(const std::string& name, const KeysBelow& below,
-                                RepositoryInfo* info,
+void Registry::ScanLayersByKeys(const KeysBelow& below, RepositoryInfo* info,
                                 ScanDescription* description) const {
-  (void)name;
   Status s = DescribeRoot(below, &description->layers_dir.info,
                           &description->layers_dir.status);
   if (!s.ok()) {

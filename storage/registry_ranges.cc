@@ -151,9 +151,7 @@ Status Registry::RepositoryRanges(size_t wanted,
     if (boundaries.size() >= wanted) break;
     level = std::move(next);
   }
-  std::sort(boundaries.begin(), boundaries.end());
-  boundaries.erase(std::unique(boundaries.begin(), boundaries.end()),
-                   boundaries.end());
+  std::sort(boundaries.begin(), boundaries.end());  // each name is listed once
   // Every step-th boundary ends a range: about `wanted` of them.
   const size_t step = std::max<size_t>(1, (boundaries.size() + wanted - 1) / wanted);
   ranges->clear();
@@ -176,9 +174,7 @@ Status Registry::ScanRange(const KeyRange& range,
     if (open && is_repository) {
       RepositoryInfo info;
       info.name = current;
-      ScanDescription description;
-      Status s = ScanKeys(current, keys, &info, &description);
-      if (s.ok()) description.AppendTo(&info);
+      Status s = ScanKeys(current, keys, &info);
       visit(&info, std::move(s));
     }
     open = false;
