@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string_view>
 
@@ -172,6 +173,7 @@ class FileStore final : public Store {
   void DeleteTrees(const std::string& dir, const std::vector<std::string>& names,
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
+  Status Create(const std::string& path, std::string_view contents) override;
   Status CheckWritable(const std::string& path) override;
   std::string Identity() const override;
   std::string Describe(const std::string& path) const override {
@@ -201,6 +203,8 @@ class FileStore final : public Store {
   Status OpenParent(const std::string& path, ScopedFd* parent,
                     std::string* leaf) const;
   Status ErrnoStatus(const std::string& path, int error) const;
+  // Opens directory `dir`, making it and its missing parents first.
+  Status OpenOrMakeDir(const std::string& dir, ScopedFd* fd) const;
   Status RemoveTreeAt(int parent_fd, const std::string& leaf,
                       const std::string& path);
   Status ListAllAt(int dir_fd, const std::string& relative,
@@ -682,6 +686,70 @@ std::string FileStore::Identity() const {
   const LinkedDir* v2 = LinkedAt(layout::V2Root());
   if (fstat(v2 != nullptr ? v2->fd : root_fd_, &st) != 0) return "";
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+Status FileStore::OpenOrMakeDir(const std::string& dir, ScopedFd* fd) const {
+  fd->reset(OpenBeneath(dir, O_RDONLY | O_DIRECTORY));
+  if (fd->get() >= 0) return Status::OK();
+  if (errno != ENOENT || dir.empty()) return ErrnoStatus(dir, errno);
+  ScopedFd parent;
+  std::string leaf;
+  Status s = OpenParent(dir, &parent, &leaf);
+  if (s.IsNotFound()) {
+    size_t slash = dir.rfind('/');
+    s = OpenOrMakeDir(slash == std::string::npos ? "" : dir.substr(0, slash),
+                      &parent);
+  }
+  if (!s.ok()) return s;
+  if (mkdirat(parent.get(), leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoStatus(dir, errno);
+  }
+  fd->reset(OpenBeneath(dir, O_RDONLY | O_DIRECTORY));
+  return fd->get() >= 0 ? Status::OK() : ErrnoStatus(dir, errno);
+}
+
+// Written whole under a name of its own, then hard-linked into place:
+// link(2) fails with EEXIST when the name is taken, so the creation is
+// atomic (on NFS too) and nobody reads a half-written file.
+Status FileStore::Create(const std::string& path, std::string_view contents) {
+  if (path.empty() || !IsCleanPath(path)) {
+    return Status::InvalidArgument(Describe(path), "not a path in the store");
+  }
+  size_t slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? std::string() : path.substr(0, slash);
+  const std::string leaf =
+      slash == std::string::npos ? path : path.substr(slash + 1);
+  ScopedFd parent;
+  Status s = OpenOrMakeDir(dir, &parent);
+  if (!s.ok()) return s;
+  static std::atomic<uint64_t> temporaries{0};
+  const std::string temporary = "." + leaf + "." + std::to_string(getpid()) +
+                                "." + std::to_string(++temporaries) + ".tmp";
+  ScopedFd file(openat(parent.get(), temporary.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                       0644));
+  if (file.get() < 0) return ErrnoStatus(Below(dir, temporary), errno);
+  size_t written = 0;
+  int error = 0;
+  while (written < contents.size() && error == 0) {
+    ssize_t n = write(file.get(), contents.data() + written,
+                      contents.size() - written);
+    if (n < 0 && errno != EINTR) error = errno;
+    if (n > 0) written += static_cast<size_t>(n);
+  }
+  if (error == 0 && fsync(file.get()) != 0) error = errno;
+  if (error == 0 && linkat(parent.get(), temporary.c_str(), parent.get(),
+                           leaf.c_str(), 0) != 0) {
+    error = errno;
+  }
+  unlinkat(parent.get(), temporary.c_str(), 0);
+  if (error == EEXIST) {
+    return Status::AlreadyExists(Describe(path), "the file exists");
+  }
+  if (error != 0) return ErrnoStatus(path, error);
+  fsync(parent.get());  // the name itself survives a crash
+  return Status::OK();
 }
 
 Status FileStore::CheckWritable(const std::string& path) {

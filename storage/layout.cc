@@ -12,6 +12,11 @@ std::string Join(std::string_view a, std::string_view b) {
 }
 
 std::string V2Root() { return "docker/registry/v2"; }
+std::string RegsweepRoot() { return "docker/registry/regsweep"; }
+std::string RunLockPath() { return Join(RegsweepRoot(), "lock"); }
+std::string RunLockTakeoverPath(std::string_view token) {
+  return Join(RegsweepRoot(), "lock.takeover." + std::string(token));
+}
 std::string BlobsRoot() { return Join(V2Root(), "blobs"); }
 std::string BlobAlgorithmDir(std::string_view algorithm) {
   return Join(BlobsRoot(), algorithm);

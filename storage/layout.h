@@ -10,6 +10,11 @@
 //   docker/registry/v2/repositories/<repo>/_manifests/tags/<tag>/index/<alg>/<hex>/link
 //   docker/registry/v2/repositories/<repo>/_layers/<alg>/<hex>/link
 //   docker/registry/v2/repositories/<repo>/_uploads/<id>/
+//
+// and regsweep's own keys, beside v2/ (where the registry never looks):
+//
+//   docker/registry/regsweep/lock
+//   docker/registry/regsweep/lock.takeover.<token>
 #ifndef REGSWEEP_STORAGE_LAYOUT_H_
 #define REGSWEEP_STORAGE_LAYOUT_H_
 
@@ -85,6 +90,13 @@ std::string UploadStartedAtPath(std::string_view repository,
 std::string UploadHashStatePath(std::string_view repository,
                                 std::string_view id, std::string_view algorithm,
                                 uint64_t offset);
+
+// regsweep's own keys. The run lock (storage/run_lock.h), and the key
+// whose creation grants the right to take over the lock a dead run with
+// `token` left.
+std::string RegsweepRoot();  // docker/registry/regsweep
+std::string RunLockPath();   // .../lock
+std::string RunLockTakeoverPath(std::string_view token);
 
 // Joins two relative paths with one '/'.
 std::string Join(std::string_view a, std::string_view b);

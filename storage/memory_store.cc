@@ -176,6 +176,20 @@ void MemoryStore::DeleteObjects(const std::vector<std::string>& keys,
   }
 }
 
+Status MemoryStore::PutIfAbsent(const std::string& key,
+                                std::string_view contents) {
+  put_requests_.fetch_add(1);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, added] = objects_.try_emplace(key);
+  if (!added) return Status::AlreadyExists(Describe(key), "the key is taken");
+  Object& object = it->second;
+  object.bytes = std::string(contents);
+  object.md5 = Md5Of(object.bytes);
+  object.mtime_ns = NowNs();
+  object.version = ++last_version_;
+  return Status::OK();
+}
+
 std::string MemoryStore::Describe(const std::string& key) const {
   return "memory://" + id_ + "/" + key;
 }

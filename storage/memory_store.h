@@ -12,6 +12,8 @@
 //    more follow (none after a page that ends the listing exactly).
 //  - GetObjects, HeadObjects: NotFound for no such key (a prefix is no
 //    object), Corruption for a whole read larger than max_bytes.
+//  - PutIfAbsent: AlreadyExists when an object has the key, decided under
+//    the store's mutex.
 //  - DeleteObjects: batches of at most kDeleteBatch keys, checked key by
 //    key: NotFound for a key that was not there, IOError "not an object"
 //    for a name that is only a prefix (S3 would say OK to both).
@@ -83,6 +85,8 @@ class MemoryStore final : public ObjectStore {
                    std::vector<Status>* statuses) override;
   void DeleteObjects(const std::vector<std::string>& keys,
                      std::vector<Status>* results) override;
+  Status PutIfAbsent(const std::string& key,
+                     std::string_view contents) override;
 
   // Writer API, for tests. Put stores `bytes` at `key` with a new version
   // (replacing what was there); without `mtime_ns`, the modification time
@@ -106,11 +110,12 @@ class MemoryStore final : public ObjectStore {
   std::optional<std::string> Get(const std::string& key) const;
 
   // Requests served since construction: list pages, object reads, object
-  // descriptions, delete batches.
+  // descriptions, delete batches, conditional puts.
   uint64_t list_requests() const { return list_requests_.load(); }
   uint64_t get_requests() const { return get_requests_.load(); }
   uint64_t head_requests() const { return head_requests_.load(); }
   uint64_t delete_requests() const { return delete_requests_.load(); }
+  uint64_t put_requests() const { return put_requests_.load(); }
 
  private:
   struct Object {
@@ -136,6 +141,7 @@ class MemoryStore final : public ObjectStore {
   std::atomic<uint64_t> get_requests_{0};
   std::atomic<uint64_t> head_requests_{0};
   std::atomic<uint64_t> delete_requests_{0};
+  std::atomic<uint64_t> put_requests_{0};
 };
 
 // A Store that forwards every call to `store` (which must outlive it and

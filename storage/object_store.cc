@@ -566,6 +566,11 @@ void ObjectStore::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
   }
 }
 
+Status ObjectStore::Create(const std::string& key, std::string_view contents) {
+  if (!IsValidKey(key)) return NotAKey(*this, key);
+  return PutIfAbsent(key, contents);
+}
+
 Status ObjectStore::CheckWritable(const std::string& dir) {
   // An object store cannot tell before it tries: deletions report their
   // own errors.

@@ -138,6 +138,7 @@ class ObjectStore : public Store {
   void DeleteTreeGroups(const std::vector<TreeGroup>& groups,
                         const std::string& usual_key,
                         std::vector<std::vector<Status>>* results) override;
+  Status Create(const std::string& key, std::string_view contents) override;
   Status CheckWritable(const std::string& dir) override;
 
  protected:
@@ -180,6 +181,14 @@ class ObjectStore : public Store {
   // key did not exist, IOError when it could not be deleted.
   virtual void DeleteObjects(const std::vector<std::string>& keys,
                              std::vector<Status>* results) = 0;
+
+  // Stores `contents` at `key` only if no object has that key: one
+  // PutObject with If-None-Match: *, which the server decides atomically.
+  // OK; AlreadyExists when an object has the key; IOError otherwise. A
+  // backend whose server ignores the condition must not implement this
+  // as a plain put: it answers NotSupported instead.
+  virtual Status PutIfAbsent(const std::string& key,
+                             std::string_view contents) = 0;
 
  private:
   // DeleteTrees with at least this many names lists their `dir` once

@@ -306,6 +306,18 @@ class Store {
                                 const std::string& usual_key,
                                 std::vector<std::vector<Status>>* results);
 
+  // Creates object `key` holding `contents` if no object has that key:
+  // the store's one write, for the few keys regsweep keeps of its own (the
+  // run lock). Atomic: of several callers, on any host, at most one
+  // succeeds, and a reader finds the whole contents or no object. Missing
+  // parent directories are made where the backend has directories.
+  // AlreadyExists when an object has the key (possibly written by this
+  // caller's own earlier attempt, whose answer was lost: a caller that
+  // must know reads it back); InvalidArgument for a bad key; IOError
+  // otherwise. Filesystem: a file written whole beside it, then hard-linked
+  // into place; an object store: PutObject with If-None-Match: *.
+  virtual Status Create(const std::string& key, std::string_view contents) = 0;
+
   // Whether this process may add and delete keys below prefix `dir`: OK,
   // or IOError naming it with the backend's reason (permission denied, a
   // read-only filesystem); NotFound when it does not exist. A backend
@@ -399,6 +411,9 @@ class StoreWrapper : public Store {
   // through this wrapper's ListAll and DeleteTrees, so that a wrapper that
   // changes those changes every listing and tree deletion (the price: no
   // ranged listings and no batching across directories through a wrapper).
+  Status Create(const std::string& key, std::string_view contents) override {
+    return target_->Create(key, contents);
+  }
   Status CheckWritable(const std::string& dir) override {
     return target_->CheckWritable(dir);
   }

@@ -110,6 +110,10 @@ class FaultyStore final : public storage::ObjectStore {
                   std::vector<ObjectContents>* results) override {
     memory.GetObjects(reads, results);
   }
+  Status PutIfAbsent(const std::string& key,
+                     std::string_view contents) override {
+    return memory.PutIfAbsent(key, contents);
+  }
   void HeadObjects(const std::vector<std::string>& keys,
                    std::vector<ObjectInfo>* infos,
                    std::vector<Status>* statuses) override {

@@ -34,6 +34,9 @@ std::string Status::ToString() const {
     case Code::kBusy:
       name = "busy";
       break;
+    case Code::kAlreadyExists:
+      name = "already exists";
+      break;
   }
   return std::string(name) + ": " + message_;
 }

@@ -23,6 +23,7 @@ class Status {
     kIOError,          // the operating system failed (EIO, EACCES, ...)
     kNotSupported,
     kBusy,             // held by another process (an index in use)
+    kAlreadyExists,    // a create found its key taken
   };
 
   Status() = default;  // OK
@@ -53,6 +54,10 @@ class Status {
   static Status Busy(std::string_view what, std::string_view why = {}) {
     return Status(Code::kBusy, what, why);
   }
+  static Status AlreadyExists(std::string_view what,
+                              std::string_view why = {}) {
+    return Status(Code::kAlreadyExists, what, why);
+  }
   static Status NotSupported(std::string_view what,
                              std::string_view why = {}) {
     return Status(Code::kNotSupported, what, why);
@@ -64,6 +69,7 @@ class Status {
   bool IsIOError() const { return code_ == Code::kIOError; }
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsBusy() const { return code_ == Code::kBusy; }
+  bool IsAlreadyExists() const { return code_ == Code::kAlreadyExists; }
   // The failure will be the same on a rerun (see PermissionDenied).
   bool IsLasting() const { return lasting_; }
   Code code() const { return code_; }

@@ -147,6 +147,14 @@ HttpRequest BucketRequests::DeleteObjects(const std::string& body) const {
   return Signed("POST", "", {{"delete", ""}}, std::move(headers), body);
 }
 
+HttpRequest BucketRequests::PutIfAbsent(const std::string& key,
+                                        const std::string& body) const {
+  HttpHeaders headers = {{"content-md5", ContentMd5(body)},
+                         {"content-type", "application/octet-stream"},
+                         {"if-none-match", "*"}};
+  return Signed("PUT", key, {}, std::move(headers), body);
+}
+
 std::string BucketRequests::Describe(const std::string& key) const {
   return "s3://" + location_.bucket + "/" + key;
 }

@@ -31,6 +31,9 @@ class BucketRequests {
   // GetObject of bucket key `key`; with `range` ("bytes=0-99") a part.
   HttpRequest Get(const std::string& key, const std::string& range) const;
   HttpRequest Head(const std::string& key) const;
+  // PutObject of `body` at bucket key `key`, only if no object has it
+  // (If-None-Match: *).
+  HttpRequest PutIfAbsent(const std::string& key, const std::string& body) const;
   // DeleteObjects with the given XML body.
   HttpRequest DeleteObjects(const std::string& body) const;
 

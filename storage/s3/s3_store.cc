@@ -155,6 +155,8 @@ class S3Store final : public ObjectStore {
                    std::vector<Status>* statuses) override;
   void DeleteObjects(const std::vector<std::string>& keys,
                      std::vector<Status>* results) override;
+  Status PutIfAbsent(const std::string& key,
+                     std::string_view contents) override;
 
  private:
   // The error for a final answer that is not a success: `what` names the
@@ -475,6 +477,31 @@ void S3Store::DeleteObjects(const std::vector<std::string>& keys,
       }
     }
   }
+}
+
+// A retried put whose first attempt was stored but whose answer was lost
+// finds its own object: AlreadyExists, which the caller tells apart by
+// reading it back (see Store::Create).
+Status S3Store::PutIfAbsent(const std::string& key, std::string_view contents) {
+  counts_.put.fetch_add(1);
+  const std::string body(contents);
+  std::vector<HttpResponse> responses;
+  std::vector<int> attempts;
+  sender_.Send(
+      1, [&](size_t) { return requests_.PutIfAbsent(root_prefix_ + key, body); },
+      [](size_t, const HttpResponse&) { return true; }, &responses, &attempts);
+  const HttpResponse& response = responses[0];
+  if (response.status == 200) return Status::OK();
+  if (response.status == 412) {
+    return Status::AlreadyExists(Describe(key), "the key is taken");
+  }
+  if (response.status == 501 || ErrorCode(response) == "NotImplemented") {
+    return Status::NotSupported(
+        Describe(key), DescribeAnswer(response) +
+                           ": the server cannot put an object only if it is "
+                           "absent (If-None-Match: *)");
+  }
+  return Failure(Describe(key), response, attempts[0], "s3:PutObject");
 }
 
 }  // namespace

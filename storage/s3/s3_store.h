@@ -8,6 +8,8 @@
 //   HeadObjects  -> HeadObject, in parallel
 //   DeleteObjects-> DeleteObjects, 1000 exact keys a request, in parallel,
 //                   every key's outcome checked
+//   PutIfAbsent  -> PutObject with If-None-Match: * (AWS since 2024, Ceph's
+//                   RADOS Gateway, MinIO); 412 is AlreadyExists
 // Requests are signed with AWS Signature Version 4 (storage/s3/sigv4.h)
 // and sent through one HttpClient (storage/s3/http_client.h), so that up
 // to `concurrency` of them are in flight whatever the number of cores.
@@ -68,6 +70,7 @@ struct S3RequestCounts {
   std::atomic<uint64_t> get{0};
   std::atomic<uint64_t> head{0};
   std::atomic<uint64_t> delete_batches{0};
+  std::atomic<uint64_t> put{0};  // conditional puts (the run lock)
   std::atomic<uint64_t> retries{0};  // attempts after the first
 };
 
