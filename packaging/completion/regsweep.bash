@@ -8,11 +8,11 @@
 _regsweep_flags()
 {
     local run="-d --dry-run -m --delete-untagged --grace -j --jobs --index
-               --full --json -q --quiet --log-format"
+               --full --json -q --quiet --log-format --wait"
     local s3="--s3-endpoint --s3-region --s3-concurrency --s3-ca-bundle
               --s3-addressing --s3-skip-verify"
     local removal="-d --dry-run --then-gc --grace -j --jobs --json -q --quiet
-                   $s3"
+                   --wait $s3"
     run="$run $s3"
     case $1 in
         gc) echo "-h --help -c --config --store $run" ;;
@@ -44,7 +44,8 @@ _regsweep_takes_value()
         -c | --config | --store | --grace | -j | --jobs | --index | --json | \
             --policy | --repo | --keep-last | --keep-tag | --older-than | \
             --verify-threads | --digest | --log-format | --s3-endpoint | \
-            --s3-region | --s3-concurrency | --s3-ca-bundle | --s3-addressing)
+            --s3-region | --s3-concurrency | --s3-ca-bundle | --s3-addressing | \
+            --wait)
             return 0
             ;;
     esac
@@ -105,7 +106,7 @@ _regsweep()
             COMPREPLY=($(compgen -W 'text json logstash' -- "$cur"))
             return
             ;;
-        --grace | --older-than)
+        --grace | --older-than | --wait)
             COMPREPLY=($(compgen -W '0 30m 1h 2d 1w 4w' -- "$cur"))
             return
             ;;

@@ -31,12 +31,15 @@ own copy of that snapshot under its own root prefix:
               should not (nothing at all unless the proxy passed deletes);
               then a clean run converges. A persistent 403 and a 403 on
               deletes only: non-zero, AccessDenied named, nothing deleted.
+  lock        the run lock on S3: a lock another host holds stops a real
+              run with exit 4 and nothing changed (so the gateway honours
+              If-None-Match: *); a real run then takes and removes its own.
   gen_store   a `gen_store --sample` store loaded with s3_load.py: default
               dry run == distribution's; -m eligible within distribution's.
 
 Usage (as ctest runs it):
   test_s3_registry.py --regsweep PATH --gen-store PATH [--keep]
-      [--distribution-only] [--parts oracle,dry,real,proxy,faults,gen]
+      [--distribution-only] [--parts oracle,dry,real,proxy,faults,lock,gen]
 --distribution-only checks only the harness and distribution's side.
 Exit status 0 only if every check passed; the last line is `N passed, N failed`.
 """
@@ -55,7 +58,7 @@ import s3_load  # noqa: E402
 from oci_layouts import MT_INDEX, MT_MANIFEST, build_reference_store  # noqa: E402
 from s3_proxy import S3Proxy  # noqa: E402
 
-PARTS = ("oracle", "dry", "real", "proxy", "faults", "gen")
+PARTS = ("oracle", "dry", "real", "proxy", "faults", "lock", "gen")
 # How long the `slow` fault holds an answer: longer than regsweep's stall
 # timeout (storage/s3/http_client.h: 30 s without a byte).
 SLOW_SECONDS = float(os.environ.get("REGSWEEP_S3_TEST_SLOW_SECONDS", "35"))
@@ -498,13 +501,17 @@ def one_fault_scenario(ctx, label, name, untagged, faults, must_fail):
         t.check(any(m in text for m in must_fail),
                 f"{label}: the failure names {' or '.join(must_fail)}",
                 res.describe())
-        t.check(after == before, f"{label}: nothing deleted",
+        # regsweep's own lock stays where deletes are refused (the next
+        # run on this host takes it over): only the registry's keys count.
+        own = reg.prefix + "docker/registry/regsweep/"
+        t.check({k for k in after if not k.startswith(own)} == set(before),
+                f"{label}: nothing deleted",
                 f"{sorted(set(before) - set(after))[:10]}")
         if name == "forbidden":
-            # Refused from the first request: exit 3 (nothing deleted),
-            # with a report that says why, as for any refused run.
-            t.check(res.returncode == 3 and res.report.get("fatal"),
-                    f"{label}: exit 3 with the failure in the JSON report",
+            # Refused from the first request, the run's lock: exit 2 (it
+            # cannot start), naming the permission it needs.
+            t.check(res.returncode == 2 and "s3:PutObject" in res.stderr,
+                    f"{label}: exit 2 naming s3:PutObject (for the lock)",
                     res.describe())
     elif res.returncode == 0:
         rep = res.report
@@ -536,6 +543,44 @@ def one_fault_scenario(ctx, label, name, untagged, faults, must_fail):
             res.describe())
     check_bucket_after(t, label + " rerun", sc, reg.prefix, before,
                        ctx.keys(reg), want_blobs, want_revs, complete=True)
+
+
+FOREIGN_LOCK = """regsweep run lock 1
+pid 4242
+host another-host
+pid_namespace pid:[1]
+boot_id 00000000-0000-0000-0000-000000000000
+process_start 1
+started 2026-12-07T17:00:00Z
+token 0123456789abcdef0123456789abcdef
+command regsweep gc s3://elsewhere -m
+"""
+
+
+def part_lock(ctx):
+    t = ctx.t
+    reg = ctx.fresh_store("lock")
+    lock_key = reg.prefix + "docker/registry/regsweep/lock"
+    ctx.client.put_object(lock_key, FOREIGN_LOCK.encode())
+    before = ctx.keys(reg)
+    res = regsweep_gc(ctx, reg, "lock-held", False, True)
+    t.check(res.returncode == 4 and "another-host" in res.stderr
+            and "regsweep gc s3://elsewhere -m" in res.stderr,
+            "lock: a real run while another host holds the lock exits 4 "
+            "naming the holder", res.describe())
+    t.check(ctx.keys(reg) == before
+            and ctx.client.get_object(lock_key) == FOREIGN_LOCK.encode(),
+            "lock: nothing changed, the other host's lock is intact")
+    dry = regsweep_gc(ctx, reg, "lock-dry", True, True)
+    t.check(dry.returncode == 0 and dry.blobs_eligible,
+            "lock: a dry run needs no lock", dry.describe())
+    ctx.client.delete_object(lock_key)
+    real = regsweep_gc(ctx, reg, "lock-free", False, True)
+    t.check(real.returncode == 0 and real.report.get("blobs_deleted", 0) > 0,
+            "lock: with the lock gone a real run deletes", real.describe())
+    t.check(not any(k.startswith(reg.prefix + "docker/registry/regsweep/")
+                    for k in ctx.keys(reg)),
+            "lock: the run removed its own lock and left no takeover key")
 
 
 def part_gen(ctx):
@@ -601,8 +646,9 @@ def main(argv):
     rh.install_signal_handlers()
     t = rh.TestRun("s3_registry")
     parts = {"oracle": part_oracle, "dry": part_dry, "real": part_real,
-             "proxy": part_proxy, "faults": part_faults, "gen": part_gen}
-    regsweep_parts = {"dry", "real", "proxy", "faults"}
+             "proxy": part_proxy, "faults": part_faults, "lock": part_lock,
+             "gen": part_gen}
+    regsweep_parts = {"dry", "real", "proxy", "faults", "lock"}
     try:
         rh.require_tools()
         if not args.distribution_only and not os.access(args.regsweep,

@@ -5,6 +5,8 @@
 //   2  bad usage, or not a registry store (the message says which)
 //   3  the sweep was refused: an error could hide a reference, so nothing
 //      was deleted (the message names the file)
+//   4  another run holds the store's lock (the message says which); nothing
+//      was changed
 #ifndef REGSWEEP_TOOLS_REGSWEEP_COMMANDS_H_
 #define REGSWEEP_TOOLS_REGSWEEP_COMMANDS_H_
 
@@ -13,7 +15,13 @@
 
 namespace regsweep::cli {
 
-enum ExitCode { kExitOk = 0, kExitProblems = 1, kExitUsage = 2, kExitRefused = 3 };
+enum ExitCode {
+  kExitOk = 0,
+  kExitProblems = 1,
+  kExitUsage = 2,
+  kExitRefused = 3,
+  kExitLocked = 4,
+};
 
 int GcCommand(const std::vector<std::string>& args);
 int GarbageCollectCommand(const std::vector<std::string>& args);

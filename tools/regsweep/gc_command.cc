@@ -12,6 +12,7 @@
 #include "tools/regsweep/log.h"
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/registry_config.h"
+#include "tools/regsweep/run_lock_guard.h"
 
 namespace po = boost::program_options;
 
@@ -31,6 +32,7 @@ struct RunFlags {
   std::string index_dir;
   std::string json_path;
   std::string log_format;  // empty: not given
+  std::string wait = "0";
 };
 
 void AddRunFlags(po::options_description* desc, RunFlags* flags) {
@@ -67,6 +69,7 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
        }),
        "log lines on stderr (warnings, errors) as text (logrus' time=... "
        "level=... msg=...), json (one object per line) or logstash");
+  AddWaitFlag(desc, &flags->wait);
 }
 
 bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
@@ -92,12 +95,19 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
   Status writable = CheckReportWritable(flags.json_path);
   if (!writable.ok()) return FailToStart(writable);
   gc::GcReport report;
+  // A dry run changes nothing, so it takes no lock.
+  int locked = kExitOk;
   auto pass = [&](storage::Store* store, gc::GcProgress* progress) {
+    std::unique_ptr<storage::RunLock> lock;
+    if (!flags.dry_run) locked = TakeRunLock(store, flags.wait, &lock);
+    if (locked != kExitOk) return Status::OK();
     Status status = gc::RunGc(store, options, progress, &report);
     report.store_requests = StoreRequestCounts(store);
+    ReleaseRunLock(&lock);
     return status;
   };
   if (!RunOnStore(root, !flags.quiet, pass)) return kExitUsage;
+  if (locked != kExitOk) return locked;
   bool report_failed = false;
   if (!flags.json_path.empty()) {
     Status written = WriteJsonReport(flags.json_path, report);
@@ -144,7 +154,9 @@ int GcCommand(const std::vector<std::string>& args) {
       "  regsweep gc --config /etc/docker/registry/config.yml -m\n\n"
       "exit codes: 0 done; 1 done, problems reported (or a deletion failed:\n"
       "rerun); 2 bad usage or not a registry store; 3 sweep refused, nothing\n"
-      "deleted (an error could hide a reference; the message names the file)\n"
+      "deleted (an error could hide a reference; the message names the file);\n"
+      "4 another run holds the store's lock (a real run takes it; the message\n"
+      "says who holds it), nothing deleted\n"
       "\n";
   RunFlags flags;
   std::string store;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tools/regsweep/commands.h"
+#include "tools/regsweep/run_lock_guard.h"
 
 namespace {
 
@@ -41,7 +42,8 @@ constexpr char kUsage[] =
     "Run `regsweep <command> --help` for a command's options.\n"
     "\n"
     "exit codes: 0 done; 1 done with problems reported; 2 bad usage or not\n"
-    "a registry store; 3 sweep refused, nothing deleted.\n";
+    "a registry store; 3 sweep refused, nothing deleted; 4 another run holds\n"
+    "the store's lock, nothing changed.\n";
 
 }  // namespace
 
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     std::puts("regsweep " REGSWEEP_VERSION);
     return 0;
   }
+  regsweep::cli::SetCommandLine(argc, argv);
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "gc") return regsweep::cli::GcCommand(args);

@@ -13,6 +13,7 @@
 #include "tools/regsweep/retention_policy_file.h"
 #include "tools/regsweep/tag_removal.h"
 #include "tools/regsweep/log.h"
+#include "tools/regsweep/run_lock_guard.h"
 #include "util/duration.h"
 
 namespace po = boost::program_options;
@@ -200,6 +201,13 @@ int RetainCommand(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   storage::Registry registry(store.get());
+  // Taken before the tags are chosen: another run's changes must not slip
+  // in between the choice and the removal.
+  std::unique_ptr<storage::RunLock> lock;
+  if (!flags.dry_run) {
+    int locked = TakeRunLock(store.get(), flags.wait, &lock);
+    if (locked != kExitOk) return locked;
+  }
   TagSelection selection;
   size_t examined = 0;
   FILE* log = flags.json_path == "-" ? stderr : stdout;
@@ -207,7 +215,10 @@ int RetainCommand(const std::vector<std::string>& args) {
               &examined)) {
     return kExitProblems;
   }
-  return RemoveTagsAndReport(root, store.get(), selection, flags, gc_options);
+  int code =
+      RemoveTagsAndReport(root, store.get(), selection, flags, gc_options);
+  ReleaseRunLock(&lock);
+  return code;
 }
 
 }  // namespace regsweep::cli

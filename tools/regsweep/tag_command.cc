@@ -15,6 +15,7 @@
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/tag_removal.h"
 #include "tools/regsweep/log.h"
+#include "tools/regsweep/run_lock_guard.h"
 #include "util/json_writer.h"
 
 namespace po = boost::program_options;
@@ -270,6 +271,11 @@ int Remove(const std::vector<std::string>& args) {
   std::unique_ptr<storage::Store> store;
   if (!OpenRegistryStore(root, &store)) return kExitUsage;
   storage::Registry registry(store.get());
+  std::unique_ptr<storage::RunLock> lock;
+  if (!flags.dry_run) {
+    int locked = TakeRunLock(store.get(), flags.wait, &lock);
+    if (locked != kExitOk) return locked;
+  }
 
   TagSelection selection;
   std::vector<std::string> missing, unreadable;
@@ -288,7 +294,10 @@ int Remove(const std::vector<std::string>& args) {
                  : ""));
     return unreadable.empty() ? kExitUsage : kExitProblems;
   }
-  return RemoveTagsAndReport(root, store.get(), selection, flags, gc_options);
+  int code =
+      RemoveTagsAndReport(root, store.get(), selection, flags, gc_options);
+  ReleaseRunLock(&lock);
+  return code;
 }
 
 }  // namespace

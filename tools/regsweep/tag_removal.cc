@@ -15,6 +15,7 @@
 #include "tools/regsweep/output.h"
 #include "tools/regsweep/progress_line.h"
 #include "tools/regsweep/log.h"
+#include "tools/regsweep/run_lock_guard.h"
 #include "util/json_writer.h"
 #include "util/rfc3339.h"
 
@@ -140,6 +141,7 @@ void AddRemovalFlags(po::options_description* desc, RemovalFlags* flags) {
        "write a JSON report to this file (- for stdout)")
       ("quiet,q", po::bool_switch(&flags->quiet),
        "print nothing but errors");
+  AddWaitFlag(desc, &flags->wait);
 }
 
 bool MakeGcOptions(const RemovalFlags& flags, gc::GcOptions* options) {

@@ -24,9 +24,10 @@ struct RemovalFlags {
   std::string grace = "1h";
   int jobs = 0;
   std::string json_path;
+  std::string wait = "0";
 };
 
-// --dry-run, --then-gc, --grace, --jobs, --json, --quiet.
+// --dry-run, --then-gc, --grace, --jobs, --json, --quiet, --wait.
 void AddRemovalFlags(boost::program_options::options_description* desc,
                      RemovalFlags* flags);
 
