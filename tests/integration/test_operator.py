@@ -2,17 +2,20 @@
 """What an operator replacing `registry garbage-collect` trips over: a run
 refuses before it deletes anything when it cannot write what it was asked to
 write or may not delete, says so once, and a store grown onto another disk
-through symbolic links is collected.
+through symbolic links is collected; two real runs at once, and a run
+killed while it holds the store's lock.
 
 Run by ctest as: python3 test_operator.py --regsweep PATH --gen-store PATH
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -152,6 +155,99 @@ def linked_parts(t, rs, wd):
             f"{part}/ a symbolic link: the orphan is collected")
 
 
+def json_report(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def generated_store(wd, gen, name):
+    root = os.path.join(wd, name)
+    subprocess.run([gen, "--root", root, "--blobs", "20000", "--orphans",
+                    "3000", "--deleted-fraction", "0.3", "--seed", "7"],
+                   check=True, capture_output=True, timeout=300)
+    return root
+
+
+def two_runs_at_once(t, rs, wd, gen):
+    """Two real runs started together: one deletes, the other is told who
+    holds the lock (or, if it came second, finds nothing left to do); no
+    misleading "rerun to finish", and together they delete what one would."""
+    if not gen:
+        return
+    root = generated_store(wd, gen, "two-runs")
+    dry = run([rs, "gc", root, "-m", "--grace", "0", "--dry-run", "--json",
+               os.path.join(wd, "two-dry.json")])
+    want = json_report(os.path.join(wd, "two-dry.json"))
+    want_blobs = len(want.get("blobs_eligible", []))
+    t.check(dry.returncode == 0 and want_blobs > 1000,
+            "two runs: the dry run finds blobs to delete",
+            f"exit {dry.returncode}, {want_blobs} blobs")
+    reports = [os.path.join(wd, f"two-{i}.json") for i in (0, 1)]
+    procs = [subprocess.Popen([rs, "gc", root, "-m", "--grace", "0", "-q",
+                               "--json", path], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for path in reports]
+    outs = [p.communicate(timeout=300) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    deleted = sum(json_report(path).get("blobs_deleted", 0)
+                  for path in reports)
+    errors = sum(len(json_report(path).get("errors", []))
+                 for path in reports)
+    stderr = "".join(err for _, err in outs)
+    t.check(codes in ([0, 0], [0, 4]),
+            "two runs: exit codes 0 and 4 (or 0 and 0 one after the other)",
+            f"{codes}: {stderr[-800:]}")
+    if codes == [0, 4]:
+        t.check("another run holds the store's lock: pid" in stderr
+                and "regsweep gc " + root in stderr,
+                "two runs: the refused one names the holder's pid and "
+                "command", stderr[-800:])
+    t.check(deleted == want_blobs and errors == 0
+            and "rerun" not in stderr,
+            "two runs: together they deleted exactly the dry run's blobs, "
+            "with no failed deletion",
+            f"{deleted} of {want_blobs}, {errors} errors: {stderr[-500:]}")
+    t.check(not os.path.exists(os.path.join(root, "docker", "registry",
+                                            "regsweep", "lock")),
+            "two runs: the lock is gone afterwards")
+
+
+def killed_run_lock(t, rs, wd, gen):
+    """A real run killed while it holds the lock: the next run takes the
+    lock over and finishes the job."""
+    if not gen:
+        return
+    root = generated_store(wd, gen, "killed")
+    lock = os.path.join(root, "docker", "registry", "regsweep", "lock")
+    dry_json = os.path.join(wd, "killed-dry.json")
+    run([rs, "gc", root, "--grace", "0", "--dry-run", "--json", dry_json])
+    want = set(json_report(dry_json).get("blobs_eligible", []))
+    p = subprocess.Popen([rs, "gc", root, "--grace", "0", "-q"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while p.poll() is None and not os.path.exists(lock):
+        time.sleep(0.001)
+    p.kill()
+    p.wait()
+    t.check(os.path.exists(lock), "killed run: it left its lock behind",
+            f"exit {p.returncode} before the lock was seen")
+    rerun_json = os.path.join(wd, "killed-rerun.json")
+    again = run([rs, "gc", root, "--grace", "0", "-q", "--json", rerun_json])
+    t.check(again.returncode == 0 and not os.path.exists(lock),
+            "killed run: the next run takes the lock over, exits 0 and "
+            "removes it", f"exit {again.returncode}: {again.stderr[-800:]}")
+    after = run([rs, "gc", root, "--grace", "0", "--dry-run", "--json",
+                 dry_json])
+    t.check(after.returncode == 0
+            and not json_report(dry_json).get("blobs_eligible")
+            and all(not os.path.exists(os.path.join(
+                root, V2, "blobs", "sha256", d[7:9], d[7:])) for d in want),
+            "killed run: every blob the dry run named is gone, nothing left "
+            "to do")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--regsweep", required=True)
@@ -164,6 +260,11 @@ def main():
                      summaries, linked_parts):
             try:
                 part(t, args.regsweep, wd)
+            except Exception:
+                t.crash(part.__name__)
+        for part in (two_runs_at_once, killed_run_lock):
+            try:
+                part(t, args.regsweep, wd, args.gen_store)
             except Exception:
                 t.crash(part.__name__)
     finally:
