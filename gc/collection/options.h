@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "storage/descriptor_cache.h"
+
 namespace regsweep::gc {
 
 struct GcOptions {
@@ -33,6 +35,11 @@ struct GcOptions {
   // per repository with a manifest to delete. Only the drop-in's
   // per-deletion log lines need it, so other runs skip that I/O.
   bool record_tag_history = false;
+  // The registry's blob-descriptor cache, when it has one outside its
+  // process (Redis); not owned. A real sweep makes it forget what it
+  // removes, chunk by chunk right after each deletion, so that the
+  // registry stops answering that a deleted blob exists.
+  storage::DescriptorCache* descriptor_cache = nullptr;
 };
 
 // Counters a run updates as it goes; another thread may read them at any

@@ -146,6 +146,14 @@ class Sweeper {
     std::lock_guard<std::mutex> lock(errors_mu_);
     result_->errors.push_back(s);
   }
+  // A cache that still lists what was removed breaks later pushes: its
+  // failure is a failed deletion, reported with what to do.
+  void Forget(const Status& s) {
+    if (s.ok()) return;
+    Failed(Status::IOError(
+        s.message(), "could not forget what this run deleted; restart the "
+                     "registry (or flush its cache) before the next push"));
+  }
 
   const storage::Registry& registry_;
   const GcOptions& options_;
@@ -381,6 +389,20 @@ void Sweeper::DeleteManifests() {
     }
     std::vector<Status> results;
     registry_.RemoveManifests(removals, &results);
+    if (options_.descriptor_cache != nullptr) {
+      // Consecutive manifests of one repository, forgotten together.
+      for (size_t i = begin; i < end;) {
+        std::vector<Digest> digests;
+        size_t j = i;
+        for (; j < end && manifests[j].repository == manifests[i].repository;
+             ++j) {
+          digests.push_back(manifests[j].digest);
+        }
+        Forget(options_.descriptor_cache->ForgetLinks(manifests[i].repository,
+                                                      digests));
+        i = j;
+      }
+    }
     for (const Status& s : results) {
       if (s.ok()) {
         ++deleted;
@@ -412,6 +434,10 @@ void Sweeper::DeleteBlobs(const BlobListing& listing) {
     const size_t end = groups[chunks[c].second - 1].second;
     std::vector<Status> results;
     registry_.RemoveBlobsAnywhere(DigestsIn(blobs, {begin, end}), &results);
+    if (options_.descriptor_cache != nullptr) {
+      Forget(options_.descriptor_cache->ForgetBlobs(
+          DigestsIn(blobs, {begin, end})));
+    }
     for (size_t g = chunks[c].first; g < chunks[c].second; ++g) {
       bool all_gone = true;
       for (size_t i = groups[g].first; i < groups[g].second; ++i) {
@@ -434,6 +460,10 @@ void Sweeper::DeleteBlobs(const BlobListing& listing) {
     Status s = registry_.RemoveBlob(digest);
     if (!s.ok()) Failed(s);
     UpdateStoredListing(digest, {}, /*all_gone=*/false);
+  }
+  if (options_.descriptor_cache != nullptr &&
+      !listing.empty_directories.empty()) {
+    Forget(options_.descriptor_cache->ForgetBlobs(listing.empty_directories));
   }
   result_->blobs_deleted = deleted;
   result_->bytes_deleted = bytes;
@@ -494,6 +524,11 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
     }
     std::vector<std::vector<Status>> results;
     registry_.RemoveLayerLinkSets(sets, &results);
+    for (size_t i = chunks[c].first;
+         options_.descriptor_cache != nullptr && i < chunks[c].second; ++i) {
+      Forget(options_.descriptor_cache->ForgetLinks(repositories[i].repository,
+                                                    dangling[i]));
+    }
     for (const std::vector<Status>& repository : results) {
       for (const Status& s : repository) {
         if (s.ok()) {

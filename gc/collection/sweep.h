@@ -9,6 +9,9 @@
 //      marked blobs only);
 //   3. the _layers links whose blob was deleted or does not exist.
 // A blob whose data changed within the grace period is never deleted.
+// With options.descriptor_cache, each chunk of deletions is forgotten in
+// the registry's cache right after it is made (a kill loses at most one
+// chunk's worth); a failure to forget is a failed deletion.
 // Before step 1, a sample of each kind of deletion is checked against the
 // directories it changes: a process that may not write them deletes
 // nothing (SweepResult::denied) rather than failing one by one.
