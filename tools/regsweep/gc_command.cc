@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdio>
+#include <memory>
 
 #include "gc/collection/collector.h"
 #include "storage/store.h"
@@ -11,6 +12,7 @@
 #include "tools/regsweep/go_flags.h"
 #include "tools/regsweep/log.h"
 #include "tools/regsweep/output.h"
+#include "tools/regsweep/registry_cache_config.h"
 #include "tools/regsweep/registry_config.h"
 #include "tools/regsweep/run_lock_guard.h"
 
@@ -83,10 +85,40 @@ bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
 
 enum class Style { kHuman, kDistribution };
 
+// The registry's blob-descriptor cache, from its config (`config` empty:
+// none known): *cache is the Redis one a real run must clear, checked to
+// answer now. kExitOk, or the exit code after the message.
+int OpenRegistryCache(const std::string& config, bool dry_run,
+                      RegistryCache* settings,
+                      std::unique_ptr<storage::DescriptorCache>* cache) {
+  if (config.empty()) return kExitOk;
+  Status s = ReadRegistryCache(config, settings);
+  if (!s.ok()) return FailToStart(s);
+  if (settings->kind != RegistryCache::Kind::kRedis || dry_run) return kExitOk;
+  *cache = storage::NewRedisDescriptorCache(settings->redis);
+  s = (*cache)->Check();
+  if (s.ok()) return kExitOk;
+  Log(LogLevel::kError,
+      s.message() + ": nothing was deleted. A run that cannot clear the "
+                    "registry's cache would leave it saying that deleted "
+                    "blobs exist (pushes that reuse them would make images "
+                    "that do not pull). Start Redis, or fix the config's "
+                    "redis section.");
+  return kExitUsage;
+}
+
 // Runs the collection and prints in `style`. Returns the exit code.
-int Run(const std::string& root, const RunFlags& flags, Style style) {
+// `config`: the registry's config.yml the store came from, or "".
+int Run(const std::string& root, const std::string& config,
+        const RunFlags& flags, Style style) {
   gc::GcOptions options;
   if (!MakeOptions(flags, &options)) return kExitUsage;
+  RegistryCache cache_settings;
+  std::unique_ptr<storage::DescriptorCache> cache;
+  int cache_code =
+      OpenRegistryCache(config, flags.dry_run, &cache_settings, &cache);
+  if (cache_code != kExitOk) return cache_code;
+  options.descriptor_cache = cache.get();
   // Only the drop-in's per-deletion lines name tag history entries.
   options.record_tag_history = style == Style::kDistribution && !flags.quiet &&
                                LogEnabled(LogLevel::kInfo);
@@ -129,6 +161,17 @@ int Run(const std::string& root, const RunFlags& flags, Style style) {
     }
   }
   if (style == Style::kDistribution && !flags.quiet) LogDeletions(report);
+  const bool deleted_any = report.sweep.blobs_deleted > 0 ||
+                           report.sweep.manifests_deleted > 0 ||
+                           report.sweep.layer_links_deleted > 0;
+  if (cache_settings.kind == RegistryCache::Kind::kInMemory && deleted_any) {
+    Log(LogLevel::kWarning,
+        "restart the registry now: its config keeps an in-memory "
+        "blob-descriptor cache (storage.cache.blobdescriptor: inmemory), "
+        "which still says the deleted blobs exist, so a push that reuses one "
+        "would succeed and its image would not pull. Or use "
+        "blobdescriptor: redis, which regsweep clears.");
+  }
   if (!report.fatal.empty()) return kExitRefused;
   if (report_failed || !report.problems.empty() ||
       !report.sweep.errors.empty()) {
@@ -181,7 +224,7 @@ int GcCommand(const std::vector<std::string>& args) {
                            &desc);
   }
   if (!config.empty() && !RootFromConfig(config, &store)) return kExitUsage;
-  return Run(store, flags, Style::kHuman);
+  return Run(store, config, flags, Style::kHuman);
 }
 
 int GarbageCollectCommand(const std::vector<std::string>& args) {
@@ -247,7 +290,7 @@ int GarbageCollectCommand(const std::vector<std::string>& args) {
     Log(LogLevel::kError, read.message());
     return kExitUsage;
   }
-  return Run(root, flags, Style::kDistribution);
+  return Run(root, config, flags, Style::kDistribution);
 }
 
 }  // namespace regsweep::cli
