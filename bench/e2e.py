@@ -100,6 +100,11 @@ INCREMENTAL_CASES = ("incremental", "incremental-m")
 FULL_AFTER_CHURN = {"incremental": "churned", "incremental-m": "churned-m"}
 PRISTINE_DRY = {"incremental": "dry", "incremental-m": "dry-m"}
 CASES = DRY_CASES + ("floor",) + INCREMENTAL_CASES + REAL_CASES
+# Store shapes (--shape): gen_store arguments put before any --gen-arg.
+SHAPES = {
+    "default": [],
+    "many-tags": ["--builds=100", "--tags-per-repo=100"],
+}
 CASE_TEXT = {
     "dry": "dry run",
     "dry-m": "dry run -m",
@@ -829,6 +834,11 @@ def parse_args(argv):
                    help="extra argument for gen_store when generating the "
                         "stores, e.g. --gen-arg=--tags-per-repo=100 "
                         "(repeatable)")
+    p.add_argument("--shape", choices=sorted(SHAPES), default="default",
+                   help="the stores' shape: default (gen_store's), or "
+                        "many-tags (a CI repository that tags every build: "
+                        "100 builds, 100 tags each; where distribution's -m "
+                        "reads every tag for every manifest)")
     p.add_argument("--churn", type=float, default=0.01,
                    help="share of the repositories changed before the "
                         "incremental passes (default 0.01)")
@@ -844,6 +854,7 @@ def parse_args(argv):
                    help="a line for the Markdown (e.g. other load)")
     args = p.parse_args(argv)
     args.command = shlex.join(["python3"] + [sys.argv[0]] + argv)
+    args.gen_arg = SHAPES[args.shape] + args.gen_arg
     args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
     args.cases = [c for c in args.cases.split(",") if c]
     unknown = sorted(set(args.cases) - set(CASES))
