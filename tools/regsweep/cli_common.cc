@@ -157,10 +157,7 @@ int ReportDenied(const Status& denied, bool object_store) {
   }
   Log(LogLevel::kError,
       "nothing was deleted: user " + CurrentUser() + " may not delete in " +
-          denied.message() +
-          ". Run as the user that owns the store (the registry's, e.g. sudo "
-          "-u docker-registry regsweep ...), or fix that directory's "
-          "permissions.");
+          denied.message() + ". " + kRunAsOwnerHint);
   return kExitUsage;
 }
 

@@ -85,6 +85,12 @@ std::string JobsProblem(int jobs);
 // (and removed again when this made it). IOError naming it and why.
 Status CheckReportWritable(const std::string& path);
 
+// What to do when the user may not change the store: the end of every
+// message that says so.
+inline constexpr char kRunAsOwnerHint[] =
+    "Run as the user that owns the store (the registry's, e.g. sudo -u "
+    "docker-registry regsweep ...), or fix that directory's permissions.";
+
 // The effective user, "'name' (uid N)", for messages.
 std::string CurrentUser();
 

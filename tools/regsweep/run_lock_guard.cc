@@ -56,10 +56,8 @@ int TakeRunLock(storage::Store* store, const std::string& wait,
   if (s.IsLasting() && store->capabilities().directories) {
     Log(LogLevel::kError,
         "nothing was changed: user " + CurrentUser() +
-            " may not write the store's run lock, " + s.message() +
-            ". Run as the user that owns the store (the registry's, e.g. "
-            "sudo -u docker-registry regsweep ...), or fix that directory's "
-            "permissions.");
+            " may not write the store's run lock, " + s.message() + ". " +
+            kRunAsOwnerHint);
     return kExitUsage;
   }
   // An object store's message names the credentials and what they lack.
