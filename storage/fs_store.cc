@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -174,6 +175,10 @@ class FileStore final : public Store {
                    const std::string& usual_file,
                    std::vector<Status>* results) override;
   Status Create(const std::string& path, std::string_view contents) override;
+  void MoveTrees(const std::vector<TreeMove>& moves,
+                 std::vector<Status>* results) override;
+  Status CheckMovable(const std::string& from_dir,
+                      const std::string& to_dir) override;
   Status CheckWritable(const std::string& path) override;
   std::string Identity() const override;
   std::string Describe(const std::string& path) const override {
@@ -211,6 +216,14 @@ class FileStore final : public Store {
                    const std::string& path, const KeyVisitor& visit) const;
   static void RemoveUsualFile(int dir_fd, const std::string& name,
                               const std::string& file);
+  // Why `from` may not move to `to` (InvalidArgument, NotSupported), or OK.
+  Status CheckMove(const TreeMove& move) const;
+  // One move. *parents keeps the previous move's open parent directories,
+  // reused when this move's are the same (a batch of one blob prefix).
+  struct OpenParents;
+  Status MoveOne(const TreeMove& move, OpenParents* parents) const;
+  // The device of `dir` or, when it does not exist, of its nearest parent.
+  Status DeviceOf(const std::string& dir, dev_t* device) const;
 
   const std::string root_;
   const int root_fd_;
@@ -749,6 +762,116 @@ Status FileStore::Create(const std::string& path, std::string_view contents) {
   }
   if (error != 0) return ErrnoStatus(path, error);
   fsync(parent.get());  // the name itself survives a crash
+  return Status::OK();
+}
+
+// A linked directory (or one holding it) never moves: the link would move
+// instead of what it leads to, or the move would span two filesystems.
+Status FileStore::CheckMove(const TreeMove& move) const {
+  for (const std::string* key : {&move.from, &move.to}) {
+    if (key->empty() || !IsCleanPath(*key)) {
+      return Status::InvalidArgument(Describe(*key), "not a path in the store");
+    }
+  }
+  auto inside = [](const std::string& outer, const std::string& inner) {
+    return inner == outer || inner.starts_with(outer + "/");
+  };
+  if (inside(move.from, move.to) || inside(move.to, move.from)) {
+    return Status::InvalidArgument(Describe(move.to),
+                                   "cannot move " + move.from + " into itself");
+  }
+  for (const LinkedDir& dir : linked_) {
+    if (inside(move.from, dir.path)) {
+      return Status::NotSupported(Describe(move.from),
+                                  "holds a directory the store was opened "
+                                  "through (" + dir.path + ")");
+    }
+  }
+  return Status::OK();
+}
+
+struct FileStore::OpenParents {
+  std::string from_dir, to_dir;
+  ScopedFd from, to;
+};
+
+Status FileStore::MoveOne(const TreeMove& move, OpenParents* parents) const {
+  Status s = CheckMove(move);
+  if (!s.ok()) return s;
+  auto split = [](const std::string& key, std::string* dir, std::string* leaf) {
+    const size_t slash = key.rfind('/');
+    *dir = slash == std::string::npos ? std::string() : key.substr(0, slash);
+    *leaf = slash == std::string::npos ? key : key.substr(slash + 1);
+  };
+  std::string from_dir, from_leaf, to_dir, to_leaf;
+  split(move.from, &from_dir, &from_leaf);
+  split(move.to, &to_dir, &to_leaf);
+  if (parents->from.get() < 0 || parents->from_dir != from_dir) {
+    parents->from.reset(OpenBeneath(from_dir, O_RDONLY | O_DIRECTORY));
+    parents->from_dir = from_dir;
+    if (parents->from.get() < 0) return ErrnoStatus(from_dir, errno);
+  }
+  if (parents->to.get() < 0 || parents->to_dir != to_dir) {
+    parents->to_dir = to_dir;
+    s = OpenOrMakeDir(to_dir, &parents->to);
+    if (!s.ok()) return s;
+  }
+  if (renameat2(parents->from.get(), from_leaf.c_str(), parents->to.get(),
+                to_leaf.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::OK();
+  }
+  const int error = errno;
+  if (error == EEXIST || error == ENOTEMPTY) {
+    return Status::AlreadyExists(Describe(move.to), "it exists");
+  }
+  if (error == EXDEV) {
+    return Status::NotSupported(Describe(move.from),
+                                "lies on another filesystem than " +
+                                    Describe(move.to));
+  }
+  return ErrnoStatus(error == ENOENT ? move.from : move.to, error);
+}
+
+// renameat2 moves a directory with everything in it at once; a symbolic
+// link is renamed, not followed. RENAME_NOREPLACE makes AlreadyExists
+// exact: nothing is ever overwritten.
+void FileStore::MoveTrees(const std::vector<TreeMove>& moves,
+                          std::vector<Status>* results) {
+  results->clear();
+  OpenParents parents;
+  for (const TreeMove& move : moves) results->push_back(MoveOne(move, &parents));
+}
+
+Status FileStore::DeviceOf(const std::string& dir, dev_t* device) const {
+  std::string at = dir;
+  for (;;) {
+    if (!IsCleanPath(at)) {
+      return Status::InvalidArgument(Describe(at), "not a path in the store");
+    }
+    ScopedFd fd(OpenBeneath(at, O_RDONLY | O_DIRECTORY));
+    struct stat st;
+    if (fd.get() >= 0 && fstat(fd.get(), &st) == 0) {
+      *device = st.st_dev;
+      return Status::OK();
+    }
+    if (errno != ENOENT || at.empty()) return ErrnoStatus(at, errno);
+    const size_t slash = at.rfind('/');
+    at = slash == std::string::npos ? std::string() : at.substr(0, slash);
+  }
+}
+
+Status FileStore::CheckMovable(const std::string& from_dir,
+                               const std::string& to_dir) {
+  dev_t from_device = 0, to_device = 0;
+  Status s = DeviceOf(from_dir, &from_device);
+  if (s.ok()) s = DeviceOf(to_dir, &to_device);
+  if (!s.ok()) return s;
+  if (from_device != to_device) {
+    return Status::NotSupported(
+        Describe(from_dir),
+        "lies on another filesystem than " + Describe(to_dir) +
+            ", so a move would be a copy");
+  }
   return Status::OK();
 }
 

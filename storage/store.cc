@@ -37,4 +37,19 @@ void Store::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
   }
 }
 
+void Store::MoveTrees(const std::vector<TreeMove>& moves,
+                      std::vector<Status>* results) {
+  results->clear();
+  for (const TreeMove& move : moves) {
+    results->push_back(Status::NotSupported(Describe(move.from),
+                                            "this store cannot move keys"));
+  }
+}
+
+Status Store::CheckMovable(const std::string& from_dir,
+                           const std::string& to_dir) {
+  (void)to_dir;
+  return Status::NotSupported(Describe(from_dir), "this store cannot move keys");
+}
+
 }  // namespace regsweep::storage

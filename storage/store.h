@@ -130,6 +130,13 @@ struct TreeGroup {
   bool few_keys = false;
 };
 
+// One tree for Store::MoveTrees: key `from` and every key below it go to
+// `to`, each key below keeping its name relative to the tree.
+struct TreeMove {
+  std::string from;
+  std::string to;
+};
+
 // The powers a backend has beyond the contract. Each is a promise: a
 // caller relies on one only where the backend declares it.
 struct Capabilities {
@@ -318,6 +325,37 @@ class Store {
   // into place; an object store: PutObject with If-None-Match: *.
   virtual Status Create(const std::string& key, std::string_view contents) = 0;
 
+  // Moves each tree of `moves` (moves[i].from and every key below it) to
+  // moves[i].to, as many at once as the backend can: how regsweep puts what
+  // it sweeps aside (a quarantine) and back. Missing parent directories of
+  // `to` are made where the backend has directories; the parents of `from`
+  // stay, even when they are left empty. (*results)[i] is moves[i]'s
+  // outcome: OK when moved; NotFound when nothing has the key `from`;
+  // AlreadyExists when something has the key `to`, on a backend that tells
+  // at no cost (atomic_rename); NotSupported when this backend cannot move
+  // between those places (see CheckMovable); InvalidArgument for a bad
+  // key, or a `to` inside `from`; IOError otherwise. Nothing is moved for
+  // a move that is not OK, except as said next.
+  // With atomic_rename each tree moves at once (a filesystem: one
+  // renameat2 with RENAME_NOREPLACE) and keeps its inodes, modes and
+  // times. Without it (an object store: each key copied within the store,
+  // then the copied keys deleted), a move that fails midway leaves every
+  // key of the tree in at least one of the two places, never in neither:
+  // no key is deleted before its copy is complete. Repeating the move
+  // finishes it; keys already at `to` are overwritten. A symbolic link is
+  // moved as a link, never followed. This default answers NotSupported.
+  virtual void MoveTrees(const std::vector<TreeMove>& moves,
+                         std::vector<Status>* results);
+
+  // Whether MoveTrees can move trees from below prefix `from_dir` to below
+  // prefix `to_dir` at all: OK, or NotSupported naming both and why (a
+  // filesystem: they lie on two filesystems, so a move would be a copy).
+  // `to_dir` need not exist yet: its nearest existing parent decides.
+  // IOError when `from_dir` cannot be examined. This default answers
+  // NotSupported.
+  virtual Status CheckMovable(const std::string& from_dir,
+                              const std::string& to_dir);
+
   // Whether this process may add and delete keys below prefix `dir`: OK,
   // or IOError naming it with the backend's reason (permission denied, a
   // read-only filesystem); NotFound when it does not exist. A backend
@@ -413,6 +451,14 @@ class StoreWrapper : public Store {
   // ranged listings and no batching across directories through a wrapper).
   Status Create(const std::string& key, std::string_view contents) override {
     return target_->Create(key, contents);
+  }
+  void MoveTrees(const std::vector<TreeMove>& moves,
+                 std::vector<Status>* results) override {
+    target_->MoveTrees(moves, results);
+  }
+  Status CheckMovable(const std::string& from_dir,
+                      const std::string& to_dir) override {
+    return target_->CheckMovable(from_dir, to_dir);
   }
   Status CheckWritable(const std::string& dir) override {
     return target_->CheckWritable(dir);
