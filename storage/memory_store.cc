@@ -176,6 +176,11 @@ void MemoryStore::DeleteObjects(const std::vector<std::string>& keys,
   }
 }
 
+void MemoryStore::StampLocked(int64_t mtime_ns, Object* object) {
+  object->mtime_ns = mtime_ns;
+  object->version = ++last_version_;
+}
+
 Status MemoryStore::PutIfAbsent(const std::string& key,
                                 std::string_view contents) {
   put_requests_.fetch_add(1);
@@ -185,9 +190,25 @@ Status MemoryStore::PutIfAbsent(const std::string& key,
   Object& object = it->second;
   object.bytes = std::string(contents);
   object.md5 = Md5Of(object.bytes);
-  object.mtime_ns = NowNs();
-  object.version = ++last_version_;
+  StampLocked(NowNs(), &object);
   return Status::OK();
+}
+
+void MemoryStore::CopyObjects(const std::vector<ObjectCopy>& copies,
+                              std::vector<Status>* results) {
+  results->assign(copies.size(), Status::OK());
+  for (size_t i = 0; i < copies.size(); ++i) {
+    copy_requests_.fetch_add(1);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto source = objects_.find(copies[i].from);
+    if (source == objects_.end()) {
+      (*results)[i] = Status::NotFound(Describe(copies[i].from), "no such key");
+      continue;
+    }
+    Object copy = source->second;  // before the insert, which may be it
+    StampLocked(NowNs(), &copy);
+    objects_[copies[i].to] = std::move(copy);
+  }
 }
 
 std::string MemoryStore::Describe(const std::string& key) const {
@@ -202,8 +223,7 @@ void MemoryStore::Put(const std::string& key, std::string bytes,
   Object& object = objects_[key];
   object.bytes = std::move(bytes);
   object.md5 = Md5Of(object.bytes);
-  object.mtime_ns = mtime_ns;
-  object.version = ++last_version_;
+  StampLocked(mtime_ns, &object);
 }
 
 void MemoryStore::Put(const std::string& key, std::string bytes) {
@@ -214,8 +234,7 @@ bool MemoryStore::SetMtime(const std::string& key, int64_t mtime_ns) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return false;
-  it->second.mtime_ns = mtime_ns;
-  it->second.version = ++last_version_;
+  StampLocked(mtime_ns, &it->second);
   return true;
 }
 

@@ -6,7 +6,7 @@
 // while keys lie below them, next levels, probes, trees, Capabilities) are
 // ObjectStore's, described once in object_store.h and shared with the S3
 // backend, so a test on this store tests what S3 does. This class
-// implements only ObjectStore's four primitives, the way S3 answers them:
+// implements only ObjectStore's primitives, the way S3 answers them:
 //  - ListPage: ListObjectsV2 over flat keys kept sorted by byte, at most
 //    kPageSize keys or common prefixes a page, a continuation token when
 //    more follow (none after a page that ends the listing exactly).
@@ -17,16 +17,22 @@
 //  - DeleteObjects: batches of at most kDeleteBatch keys, checked key by
 //    key: NotFound for a key that was not there, IOError "not an object"
 //    for a name that is only a prefix (S3 would say OK to both).
+//  - CopyObjects: each copy decided under the store's mutex, so a reader
+//    finds the old object or the whole copy; NotFound when no object has
+//    the source key (a prefix is no object). The copy is a new write: a new
+//    version, and now as its modification time (S3 gives a copy its own
+//    LastModified and ETag). Objects carry no content type here.
 // What it adds of its own:
 //  - Versions: an object's version changes on every write (a per-store
-//    counter, never 0, taken by each Put and SetMtime); its changed_ns is
-//    its mtime_ns (S3's LastModified).
+//    counter, never 0, taken by each Put, PutIfAbsent, copy and SetMtime);
+//    its changed_ns is its mtime_ns (S3's LastModified).
 //  - MD5s: every object's description carries the MD5 of its bytes
 //    (has_md5), as S3's ETag of an object uploaded whole does, so that what
 //    a listing can prove without a read is exercised here too.
 //  - Request counters: one list request per ListPage, one get per object
 //    read, one head per object described, one delete request per batch of
-//    kDeleteBatch keys (see object_store.h for what each Store call sends).
+//    kDeleteBatch keys, one put per PutIfAbsent, one copy per object copied
+//    (see object_store.h for what each Store call sends).
 //  - Identity: "memory:<pid>:<n>", n counted per process, so no two
 //    MemoryStores share one. Describe(key): "memory://<pid>:<n>/" + key.
 //
@@ -87,6 +93,8 @@ class MemoryStore final : public ObjectStore {
                      std::vector<Status>* results) override;
   Status PutIfAbsent(const std::string& key,
                      std::string_view contents) override;
+  void CopyObjects(const std::vector<ObjectCopy>& copies,
+                   std::vector<Status>* results) override;
 
   // Writer API, for tests. Put stores `bytes` at `key` with a new version
   // (replacing what was there); without `mtime_ns`, the modification time
@@ -110,12 +118,13 @@ class MemoryStore final : public ObjectStore {
   std::optional<std::string> Get(const std::string& key) const;
 
   // Requests served since construction: list pages, object reads, object
-  // descriptions, delete batches, conditional puts.
+  // descriptions, delete batches, conditional puts, object copies.
   uint64_t list_requests() const { return list_requests_.load(); }
   uint64_t get_requests() const { return get_requests_.load(); }
   uint64_t head_requests() const { return head_requests_.load(); }
   uint64_t delete_requests() const { return delete_requests_.load(); }
   uint64_t put_requests() const { return put_requests_.load(); }
+  uint64_t copy_requests() const { return copy_requests_.load(); }
 
  private:
   struct Object {
@@ -129,6 +138,9 @@ class MemoryStore final : public ObjectStore {
   ObjectContents ReadOne(const ObjectRead& read) const;
   // Whether some key begins key + "/". Requires mu_.
   bool HasBelowLocked(const std::string& key) const;
+  // Gives `object` a new version and `mtime_ns`, as a write does. Requires
+  // mu_.
+  void StampLocked(int64_t mtime_ns, Object* object);
   static ObjectInfo InfoOf(const Object& object);
 
   const std::string id_;  // "<pid>:<n>"
@@ -142,6 +154,7 @@ class MemoryStore final : public ObjectStore {
   std::atomic<uint64_t> head_requests_{0};
   std::atomic<uint64_t> delete_requests_{0};
   std::atomic<uint64_t> put_requests_{0};
+  std::atomic<uint64_t> copy_requests_{0};
 };
 
 // A Store that forwards every call to `store` (which must outlive it and

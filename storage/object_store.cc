@@ -1,4 +1,4 @@
-// ObjectStore: the Store contract on four object-store requests (see
+// ObjectStore: the Store contract on a few object-store requests (see
 // object_store.h).
 #include "storage/object_store.h"
 
@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -57,6 +58,12 @@ Status NotAKey(const Store& store, const std::string& key) {
 // fails (and its absence must never read as "not there").
 Status NoAnswer(const Store& store, const std::string& key) {
   return Status::IOError(store.Describe(key), "the backend gave no answer");
+}
+
+// Whether `key` is `tree` or lies below it.
+bool InTree(std::string_view key, std::string_view tree) {
+  return key.starts_with(tree) &&
+         (key.size() == tree.size() || key[tree.size()] == '/');
 }
 
 // Hands one read's outcome to the caller of Read or ReadRange.
@@ -215,6 +222,27 @@ void ObjectStore::DeleteKeys(const std::vector<std::string>& keys,
     results->clear();
     for (const std::string& key : keys) results->push_back(NoAnswer(*this, key));
   }
+}
+
+void ObjectStore::CopyKeys(const std::vector<ObjectCopy>& copies,
+                           std::vector<Status>* results) {
+  results->assign(copies.size(), Status::OK());
+  // A copy is a round trip or more (a large one, many): the batches go side
+  // by side, and each lets the backend send its copies at once.
+  const size_t batches = (copies.size() + kCopyBatch - 1) / kCopyBatch;
+  tbb::parallel_for(size_t{0}, batches, [&](size_t b) {
+    const size_t begin = b * kCopyBatch;
+    const size_t end = std::min(copies.size(), begin + kCopyBatch);
+    const std::vector<ObjectCopy> batch(copies.begin() + begin,
+                                        copies.begin() + end);
+    std::vector<Status> answers;
+    CopyObjects(batch, &answers);
+    for (size_t i = begin; i < end; ++i) {
+      (*results)[i] = answers.size() == batch.size()
+                          ? std::move(answers[i - begin])
+                          : NoAnswer(*this, copies[i].to);
+    }
+  });
 }
 
 Status ObjectStore::List(const std::string& prefix,
@@ -431,7 +459,7 @@ void ObjectStore::Delete(const std::string& dir,
 
 void ObjectStore::TreeKeysOneByOne(const std::string& dir,
                                    const std::vector<std::string>& trees,
-                                   std::vector<std::vector<std::string>>* keys,
+                                   std::vector<std::vector<TreeKey>>* keys,
                                    std::vector<Status>* statuses) {
   for (size_t t = 0; t < trees.size(); ++t) {
     // One listing of the name itself finds the object of that name and
@@ -445,7 +473,8 @@ void ObjectStore::TreeKeysOneByOne(const std::string& dir,
             const std::string_view rest =
                 std::string_view(object.key).substr(root.size());
             if (rest.empty() || rest.front() == '/') {
-              (*keys)[t].push_back(object.key);  // folder markers too
+              // Folder markers too.
+              (*keys)[t].push_back(TreeKey{object.key, object.info.size});
             }
           }
           return Status::OK();
@@ -457,7 +486,7 @@ void ObjectStore::TreeKeysOneByOne(const std::string& dir,
 
 void ObjectStore::TreeKeysFromDir(const std::string& dir,
                                   const std::vector<std::string>& trees,
-                                  std::vector<std::vector<std::string>>* keys,
+                                  std::vector<std::vector<TreeKey>>* keys,
                                   std::vector<Status>* statuses) {
   std::map<std::string_view, size_t> tree_of;  // views of `trees`
   for (size_t t = 0; t < trees.size(); ++t) tree_of.emplace(trees[t], t);
@@ -472,7 +501,10 @@ void ObjectStore::TreeKeysFromDir(const std::string& dir,
           const std::string_view rest =
               std::string_view(object.key).substr(key_prefix.size());
           auto it = tree_of.find(rest.substr(0, rest.find('/')));
-          if (it != tree_of.end()) (*keys)[it->second].push_back(object.key);
+          if (it != tree_of.end()) {
+            (*keys)[it->second].push_back(
+                TreeKey{object.key, object.info.size});
+          }
         }
         return Status::OK();
       },
@@ -513,6 +545,13 @@ void ObjectStore::PlanTrees(const TreeGroup& group, TreePlan* plan) {
   }
 }
 
+void ObjectStore::PlanGroups(const std::vector<TreeGroup>& groups,
+                             std::vector<TreePlan>* plans) {
+  plans->assign(groups.size(), TreePlan());
+  tbb::parallel_for(size_t{0}, groups.size(),
+                    [&](size_t g) { PlanTrees(groups[g], &(*plans)[g]); });
+}
+
 void ObjectStore::DeleteTrees(const std::string& dir,
                               const std::vector<std::string>& names,
                               const std::string& usual_key,
@@ -526,12 +565,8 @@ void ObjectStore::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
                                    const std::string& usual_key,
                                    std::vector<std::vector<Status>>* results) {
   (void)usual_key;  // deleting it first spares no listing of what else is
-  // The directories are examined side by side: each is a listing or more,
-  // a round trip each, and one request in flight would wait on them all.
-  std::vector<TreePlan> plans(groups.size());
-  tbb::parallel_for(size_t{0}, groups.size(), [&](size_t g) {
-    PlanTrees(groups[g], &plans[g]);
-  });
+  std::vector<TreePlan> plans;
+  PlanGroups(groups, &plans);
   // One delete for every key of every tree that could be examined; one
   // that could not is left whole, its outcome the error.
   std::vector<std::string> doomed;
@@ -539,8 +574,8 @@ void ObjectStore::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
   for (size_t g = 0; g < plans.size(); ++g) {
     for (size_t t = 0; t < plans[g].trees.size(); ++t) {
       if (!plans[g].statuses[t].ok()) continue;
-      for (std::string& key : plans[g].keys[t]) {
-        doomed.push_back(std::move(key));
+      for (TreeKey& key : plans[g].keys[t]) {
+        doomed.push_back(std::move(key.key));
         owners.emplace_back(g, t);
       }
     }
@@ -569,6 +604,160 @@ void ObjectStore::DeleteTreeGroups(const std::vector<TreeGroup>& groups,
 Status ObjectStore::Create(const std::string& key, std::string_view contents) {
   if (!IsValidKey(key)) return NotAKey(*this, key);
   return PutIfAbsent(key, contents);
+}
+
+void ObjectStore::CheckMoves(const std::vector<TreeMove>& moves,
+                             std::vector<Status>* results,
+                             std::vector<size_t>* same) {
+  results->assign(moves.size(), Status::OK());
+  same->assign(moves.size(), 0);
+  std::map<std::pair<std::string_view, std::string_view>, size_t> first;
+  std::vector<size_t> made;  // the moves to make, each once
+  for (size_t i = 0; i < moves.size(); ++i) {
+    const TreeMove& move = moves[i];
+    auto [it, inserted] = first.emplace(
+        std::pair<std::string_view, std::string_view>(move.from, move.to), i);
+    (*same)[i] = it->second;
+    if (!inserted) continue;
+    if (!IsValidKey(move.from) || !IsValidKey(move.to)) {
+      (*results)[i] =
+          NotAKey(*this, IsValidKey(move.from) ? move.to : move.from);
+    } else if (InTree(move.to, move.from) || InTree(move.from, move.to)) {
+      // Copies made inside the tree would be moved too, or deleted with it.
+      (*results)[i] = Status::InvalidArgument(
+          Describe(move.to), "is, lies inside or holds " + Describe(move.from) +
+                                 ", which moves there");
+    } else {
+      made.push_back(i);
+    }
+  }
+  // A key one move copies must be no key another deletes or overwrites: no
+  // `from` or `to` of one move may be, lie inside or hold another's.
+  std::unordered_map<std::string_view, size_t> mover;  // path -> its move
+  auto refuse = [&](size_t i, std::string_view path, size_t j) {
+    for (size_t k : {i, j}) {
+      if (!(*results)[k].ok()) continue;
+      (*results)[k] = Status::InvalidArgument(
+          Describe(moves[k].from) + " -> " + Describe(moves[k].to),
+          "overlaps " + Describe(std::string(path)) +
+              ", which another move of the batch changes");
+    }
+  };
+  for (size_t i : made) {
+    for (const std::string* path : {&moves[i].from, &moves[i].to}) {
+      auto [it, inserted] = mover.emplace(*path, i);
+      if (!inserted) refuse(i, *path, it->second);
+    }
+  }
+  for (size_t i : made) {
+    for (const std::string* path : {&moves[i].from, &moves[i].to}) {
+      const std::string_view key = *path;
+      // Each proper parent of the key (a valid key starts with no '/').
+      for (size_t slash = key.rfind('/');
+           slash != std::string_view::npos && slash > 0;
+           slash = key.rfind('/', slash - 1)) {
+        auto it = mover.find(key.substr(0, slash));
+        if (it != mover.end() && it->second != i) refuse(i, key, it->second);
+      }
+    }
+  }
+}
+
+void ObjectStore::MoveCopies(const std::vector<TreeMove>& moves,
+                             const std::vector<size_t>& same,
+                             std::vector<Status>* results,
+                             std::vector<ObjectCopy>* copies,
+                             std::vector<size_t>* copier) {
+  // The trees, grouped by the prefix their `from` lies in: moves of many
+  // trees out of one prefix cost one listing of it, as deletions do.
+  std::vector<TreeGroup> groups;
+  std::map<std::string, size_t> group_of;  // dir -> its index in groups
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  std::vector<std::pair<size_t, size_t>> name_of(moves.size(), {kNone, 0});
+  for (size_t i = 0; i < moves.size(); ++i) {
+    if (same[i] != i || !(*results)[i].ok()) continue;
+    const std::string& from = moves[i].from;
+    const size_t slash = from.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : from.substr(0, slash);
+    auto [it, inserted] = group_of.emplace(std::move(dir), groups.size());
+    if (inserted) groups.push_back(TreeGroup{it->first, {}});
+    std::vector<std::string>& names = groups[it->second].names;
+    names.push_back(from.substr(slash + 1));  // npos + 1: all of it
+    name_of[i] = {it->second, names.size() - 1};
+  }
+  std::vector<TreePlan> plans;
+  PlanGroups(groups, &plans);
+  copies->clear();
+  copier->clear();
+  for (size_t i = 0; i < moves.size(); ++i) {
+    if (name_of[i].first == kNone) continue;
+    const TreePlan& plan = plans[name_of[i].first];
+    const size_t t = plan.tree_of[name_of[i].second];
+    Status& result = (*results)[i];
+    if (t == TreePlan::kNoTree) {
+      result = plan.results[name_of[i].second];
+    } else if (!plan.statuses[t].ok()) {
+      result = plan.statuses[t];  // not examined: nothing moves
+    } else if (plan.keys[t].empty()) {
+      result =
+          Status::NotFound(Describe(moves[i].from), "no such key or prefix");
+    }
+    if (!result.ok()) continue;
+    const TreeMove& move = moves[i];
+    for (const TreeKey& key : plan.keys[t]) {
+      copies->push_back(ObjectCopy{
+          key.key, move.to + key.key.substr(move.from.size()), key.size});
+      copier->push_back(i);
+    }
+  }
+}
+
+void ObjectStore::MoveTrees(const std::vector<TreeMove>& moves,
+                            std::vector<Status>* results) {
+  std::vector<size_t> same;
+  CheckMoves(moves, results, &same);
+  std::vector<ObjectCopy> copies;
+  std::vector<size_t> copier;  // copier[j]: the move copies[j] belongs to
+  MoveCopies(moves, same, results, &copies, &copier);
+  std::vector<Status> copied;
+  CopyKeys(copies, &copied);
+  for (size_t j = 0; j < copies.size(); ++j) {
+    Status& result = (*results)[copier[j]];
+    if (copied[j].ok() || !result.ok()) continue;
+    // NotFound would say the tree was never there; it was, and changed.
+    result = copied[j].IsNotFound()
+                 ? Status::IOError(Describe(copies[j].from),
+                                   "vanished while its tree moved (repeat "
+                                   "the move)")
+                 : copied[j];
+  }
+  // Only now, and only the trees whose every key has its copy: the keys of
+  // a tree that failed stay where they were, and no key is in neither place.
+  std::vector<std::string> doomed;
+  std::vector<size_t> owners;  // owners[j]: the move doomed[j] belongs to
+  for (size_t j = 0; j < copies.size(); ++j) {
+    if (!(*results)[copier[j]].ok()) continue;
+    doomed.push_back(std::move(copies[j].from));
+    owners.push_back(copier[j]);
+  }
+  std::vector<Status> deleted;
+  DeleteKeys(doomed, &deleted);
+  for (size_t j = 0; j < doomed.size(); ++j) {
+    Status& result = (*results)[owners[j]];
+    // A key gone meanwhile is as good as deleted: its copy is in place.
+    if (result.ok() && !deleted[j].ok() && !deleted[j].IsNotFound()) {
+      result = deleted[j];
+    }
+  }
+  for (size_t i = 0; i < moves.size(); ++i) (*results)[i] = (*results)[same[i]];
+}
+
+Status ObjectStore::CheckMovable(const std::string& from_dir,
+                                 const std::string& to_dir) {
+  // Any key of a bucket can be copied to any other: nothing to examine.
+  if (!IsValidPrefix(from_dir)) return NotAKey(*this, from_dir);
+  if (!IsValidPrefix(to_dir)) return NotAKey(*this, to_dir);
+  return Status::OK();
 }
 
 Status ObjectStore::CheckWritable(const std::string& dir) {

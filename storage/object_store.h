@@ -1,7 +1,8 @@
-// ObjectStore: the Store contract (storage/store.h) built once on the four
+// ObjectStore: the Store contract (storage/store.h) built once on the
 // requests an object store answers: a page of a listing (ListObjectsV2), a
-// read (GetObject, whole or a range), a description (HeadObject) and a
-// batch delete (DeleteObjects). A backend with flat keys (S3 and what
+// read (GetObject, whole or a range), a description (HeadObject), a batch
+// delete (DeleteObjects), a conditional put and a copy within the store
+// (CopyObject). A backend with flat keys (S3 and what
 // speaks its API, MemoryStore for tests) implements only those; this class
 // turns them into prefixes, next levels, trees and key checks, so that
 // every such backend behaves the same way and the memory store is a
@@ -40,6 +41,19 @@
 //    list request per 1000 keys. A tree that cannot be listed is not
 //    touched and its outcome is the error. The usual_key hint is not used:
 //    whatever else lies below must be listed anyway.
+//  - MoveTrees finds the keys of each tree `from` as DeleteTrees does (so
+//    many moves out of one prefix cost one listing of it), copies each to
+//    the same name relative to `to` (CopyObjects), and then, only for a
+//    tree whose every copy succeeded, deletes the keys it copied; a tree
+//    that fails anywhere keeps every source key, its outcome the error. A
+//    key is moved when the listing finds it (no snapshot): one added to
+//    the tree meanwhile stays behind, and one that vanishes before its
+//    copy fails the tree with IOError (the tree changed while it moved).
+//    Besides what the contract refuses, a move whose `from` or `to` is,
+//    lies inside or holds another move's `from` or `to` is InvalidArgument,
+//    so that no move deletes or overwrites what another copied; a move
+//    given twice is one move. CheckMovable: OK for valid keys, since every
+//    key of a bucket can be copied to any other.
 //
 // Requests, for one call: List, Visit, ListAll: one list request a page.
 // ListRange: one list request a page from the range's start (S3's
@@ -54,6 +68,10 @@
 // DeleteObjects for every key found. DeleteTreeGroups: the same listings
 // for each group, the groups side by side (threads of the caller's TBB
 // arena), then one DeleteObjects for every key of every group.
+// MoveTrees: the listings of DeleteTreeGroups for the directories of the
+// `from` keys; one CopyObjects for every key found (kCopyBatch copies a
+// call, the calls side by side); then one DeleteObjects for every key of
+// the trees whose copies all succeeded. CheckMovable: none.
 //
 // Thread safety: every method may be called from several threads at once,
 // as long as the primitives may.
@@ -98,6 +116,14 @@ struct ObjectRead {
   uint64_t max_bytes = kWhole;  // for whole reads
 };
 
+// One object to copy within the store: the whole object at key `from`
+// to key `to`. `size` is the source's size as a listing gave it.
+struct ObjectCopy {
+  std::string from;
+  std::string to;
+  uint64_t size = 0;
+};
+
 class ObjectStore : public Store {
  public:
   // Most keys or common prefixes one list request returns, and most keys
@@ -139,15 +165,19 @@ class ObjectStore : public Store {
                         const std::string& usual_key,
                         std::vector<std::vector<Status>>* results) override;
   Status Create(const std::string& key, std::string_view contents) override;
+  void MoveTrees(const std::vector<TreeMove>& moves,
+                 std::vector<Status>* results) override;
+  Status CheckMovable(const std::string& from_dir,
+                      const std::string& to_dir) override;
   Status CheckWritable(const std::string& dir) override;
 
  protected:
   // The primitives. Keys given to them are valid keys of the contract
   // (checked here first), or key prefixes ending in '/'; DeleteObjects
-  // also gets keys as a listing gave them (a folder marker "a/"), so that
-  // a tree goes whole. Each call is one request of its kind or a batch of
-  // them; ObjectStore keeps no state, so they may be called from several
-  // threads at once.
+  // and CopyObjects also get keys as a listing gave them (a folder marker
+  // "a/"), and names made from them, so that a tree goes whole. Each call is
+  // one request of its kind or a batch of them; ObjectStore keeps no state, so
+  // they may be called from several threads at once.
 
   // One list request: at most `max_keys` (≤ kPageSize) keys that begin
   // `key_prefix` ("" for every key), from `token` on or, for the first
@@ -190,11 +220,26 @@ class ObjectStore : public Store {
   virtual Status PutIfAbsent(const std::string& key,
                              std::string_view contents) = 0;
 
+  // Copies every one of `copies` within the store, as many at once as the
+  // backend can: the whole object at `from`, byte for byte with its content
+  // type, however large, to `to`, replacing any object there. `size` lets
+  // the backend choose how (S3: one CopyObject up to 5 GiB, a multipart
+  // copy beyond). (*results)[i] is copies[i]'s: OK once the whole copy is
+  // stored; NotFound when no object has the key `from`; IOError otherwise,
+  // naming the key and the backend's answer (on S3 the HTTP status and
+  // error code). A reader never finds part of a copy at `to`; a copy that
+  // fails may have replaced it whole (an answer lost after the copy).
+  virtual void CopyObjects(const std::vector<ObjectCopy>& copies,
+                           std::vector<Status>* results) = 0;
+
  private:
   // DeleteTrees with at least this many names lists their `dir` once
   // instead of each name: a listing of each name costs a HEAD and at least
   // one list request a name, a listing of `dir` one per 1000 keys in it.
   static constexpr size_t kListDirAt = 8;
+  // MoveTrees hands CopyObjects at most this many copies a call, so that a
+  // large move is several calls side by side, none holding every request.
+  static constexpr size_t kCopyBatch = 1000;
 
   // Called with each page of a listing, in order; an error it returns
   // stops the listing and is the listing's.
@@ -231,6 +276,10 @@ class ObjectStore : public Store {
   // DeleteObjects, checked as Head; no request for no keys.
   void DeleteKeys(const std::vector<std::string>& keys,
                   std::vector<Status>* results);
+  // CopyObjects, checked as Head, kCopyBatch copies a call, the calls side
+  // by side (threads of the caller's TBB arena).
+  void CopyKeys(const std::vector<ObjectCopy>& copies,
+                std::vector<Status>* results);
   // GetObjects (checked as Head), then a probe for each NotFound: a key with keys below it
   // is IOError "not an object". The contents of a failed read are empty.
   void Get(const std::vector<ObjectRead>& reads,
@@ -240,34 +289,57 @@ class ObjectStore : public Store {
   void HeadOrProbe(const std::vector<std::string>& keys,
                    std::vector<ObjectInfo>* infos,
                    std::vector<Status>* statuses);
-  // What deleting the trees of one directory takes: each valid name once
-  // (trees), where each name went (tree_of: kNoTree for an invalid one,
-  // whose outcome is in results), every key of each tree and each tree's
-  // outcome so far.
+  // A key of a tree, whole, with its size as the listing gave it.
+  struct TreeKey {
+    std::string key;
+    uint64_t size = 0;
+  };
+  // What deleting (or moving) the trees of one directory takes: each valid
+  // name once (trees), where each name went (tree_of: kNoTree for an
+  // invalid one, whose outcome is in results), every key of each tree and
+  // each tree's outcome so far.
   struct TreePlan {
     static constexpr size_t kNoTree = static_cast<size_t>(-1);
     std::vector<std::string> trees;
     std::vector<size_t> tree_of;
-    std::vector<std::vector<std::string>> keys;
+    std::vector<std::vector<TreeKey>> keys;
     std::vector<Status> statuses;
     std::vector<Status> results;
   };
   // Checks the names and finds every key of their trees (no deletion).
   void PlanTrees(const TreeGroup& group, TreePlan* plan);
+  // PlanTrees for each group, the groups side by side: each is a listing
+  // or more, a round trip each, and one request in flight would wait on
+  // them all.
+  void PlanGroups(const std::vector<TreeGroup>& groups,
+                  std::vector<TreePlan>* plans);
+  // The checks of MoveTrees before any request: (*results)[i] is
+  // InvalidArgument for a move that is refused, and OK for one to make.
+  // (*same)[i] is the index of the first move equal to moves[i] (i itself
+  // for the first), whose outcome moves[i] shares.
+  void CheckMoves(const std::vector<TreeMove>& moves,
+                  std::vector<Status>* results, std::vector<size_t>* same);
+  // Finds the keys of the trees of the moves still OK in *results (the
+  // first of each `same`) and says where each goes: copies[j] belongs to
+  // moves[(*copier)[j]]. A tree that cannot be examined, or has no key,
+  // gets its error in *results and no copies.
+  void MoveCopies(const std::vector<TreeMove>& moves,
+                  const std::vector<size_t>& same, std::vector<Status>* results,
+                  std::vector<ObjectCopy>* copies, std::vector<size_t>* copier);
   // The keys of each tree dir/trees[t], into (*keys)[t]: the key itself
   // and every key below it, from one listing of the tree's name (its
   // siblings that begin with the same name are not its keys). A tree that
   // cannot be examined gets the error in (*statuses)[t].
   void TreeKeysOneByOne(const std::string& dir,
                         const std::vector<std::string>& trees,
-                        std::vector<std::vector<std::string>>* keys,
+                        std::vector<std::vector<TreeKey>>* keys,
                         std::vector<Status>* statuses);
   // The same from one listing of all of `dir`: a key belongs to the tree
   // named by its first component below `dir`. A listing error is every
   // tree's.
   void TreeKeysFromDir(const std::string& dir,
                        const std::vector<std::string>& trees,
-                       std::vector<std::vector<std::string>>* keys,
+                       std::vector<std::vector<TreeKey>>* keys,
                        std::vector<Status>* statuses);
 };
 

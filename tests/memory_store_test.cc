@@ -403,6 +403,39 @@ TEST(MemoryStoreTest, PutWithoutATimeUsesTheSystemClock) {
   EXPECT_LE(info.mtime_ns, after);
 }
 
+TEST(MemoryStoreTest, CopyObjectsCopiesBytesAsANewWrite) {
+  MemoryStore store;
+  store.Put("a/src", "the bytes", 5);
+  store.Put("a/old", "replaced", 6);
+  store.Put("a/prefix/below", "a prefix is no object", 7);
+  ObjectInfo source;
+  ASSERT_TRUE(store.Stat("a/src", &source).ok());
+  std::vector<Status> results;
+  store.CopyObjects({{"a/src", "b/copy", 9},
+                     {"a/src", "a/old", 9},
+                     {"a/none", "b/none", 1},
+                     {"a/prefix", "b/prefix", 0}},
+                    &results);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+  EXPECT_TRUE(results[2].IsNotFound()) << results[2].ToString();
+  EXPECT_TRUE(results[3].IsNotFound()) << results[3].ToString();
+  EXPECT_EQ(store.Get("b/copy"), "the bytes");
+  EXPECT_EQ(store.Get("a/old"), "the bytes");
+  EXPECT_EQ(store.Get("a/src"), "the bytes");  // a copy, not a move
+  EXPECT_FALSE(store.Has("b/none"));
+  EXPECT_FALSE(store.Has("b/prefix"));
+  // Its own version and time, as a fresh put; the same MD5.
+  ObjectInfo copy;
+  ASSERT_TRUE(store.Stat("b/copy", &copy).ok());
+  EXPECT_NE(copy.version, source.version);
+  EXPECT_GT(copy.mtime_ns, 5);
+  EXPECT_EQ(copy.changed_ns, copy.mtime_ns);
+  EXPECT_EQ(copy.md5, source.md5);
+  EXPECT_EQ(store.copy_requests(), 4u);
+}
+
 TEST(MemoryStoreTest, InvalidKeysAreRefused) {
   MemoryStore store;
   store.Put("a/b", "x", 1);

@@ -1,8 +1,10 @@
-// ObjectStore: the Store contract built on four object-store requests. Run
+// ObjectStore: the Store contract built on a few object-store requests. Run
 // on MemoryStore (which is an ObjectStore) and on FaultyStore, an
 // ObjectStore whose primitives forward to a MemoryStore with switches that
 // make them fail or misbehave: what must hold is that no failure ever
-// reads as an empty answer or a success, and no tree is deleted in part.
+// reads as an empty answer or a success, no tree is deleted in part, and no
+// key a move fails on is in neither place (MoveTrees without faults:
+// object_store_move_test.cc).
 #include "storage/object_store.h"
 
 #include <gtest/gtest.h>
@@ -26,10 +28,11 @@ using storage::ListEntry;
 using storage::MemoryStore;
 using storage::ObjectContents;
 using storage::ObjectInfo;
-using storage::TreeGroup;
 using storage::ObjectPage;
 using storage::ObjectRead;
 using storage::Store;
+using storage::TreeGroup;
+using storage::TreeMove;
 
 // "0001", "0002", ...: names that sort as they count.
 std::string Numbered(int i) {
@@ -70,6 +73,11 @@ class FaultyStore final : public storage::ObjectStore {
   // HeadObjects / DeleteObjects fail for this key (and do not delete it).
   std::string fail_head_key;
   std::string fail_delete_key;
+  // CopyObjects fails copying this source key (and copies nothing there).
+  std::string fail_copy_key;
+  // CopyObjects finds this source key gone: another client deleted it
+  // between the listing and the copy.
+  std::string vanish_key;
   // Listings of keys that begin with this fail (when not empty).
   std::string fail_list_prefix;
   // Every listing page also gives this key (a server's bug).
@@ -113,6 +121,17 @@ class FaultyStore final : public storage::ObjectStore {
   Status PutIfAbsent(const std::string& key,
                      std::string_view contents) override {
     return memory.PutIfAbsent(key, contents);
+  }
+  void CopyObjects(const std::vector<storage::ObjectCopy>& copies,
+                   std::vector<Status>* results) override {
+    if (!vanish_key.empty()) memory.Remove(vanish_key);
+    memory.CopyObjects(copies, results);
+    for (size_t i = 0; i < copies.size(); ++i) {
+      if (copies[i].from != fail_copy_key) continue;
+      memory.Remove(copies[i].to);  // as if it never happened
+      (*results)[i] =
+          Status::IOError(Describe(copies[i].from), "injected copy failure");
+    }
   }
   void HeadObjects(const std::vector<std::string>& keys,
                    std::vector<ObjectInfo>* infos,
@@ -614,6 +633,107 @@ TEST(ObjectStoreTest, AListingThatIgnoresStartAfterIsAnError) {
   Status s;
   RangeKeys(&store, "p", {Named("k", 5), ""}, &s);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
+}
+
+// --- Moves that fail midway
+// ---------------------------------------------------
+
+// Three trees below "q" of three keys each (q/t1/a, q/t1/b, q/t1/c/d, ...)
+// and their moves to "r".
+class MoveFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* tree : {"q/t1", "q/t2", "q/t3"}) {
+      for (const char* key : {"/a", "/b", "/c/d"}) {
+        store_.memory.Put(std::string(tree) + key,
+                          "bytes of " + std::string(tree) + key);
+      }
+    }
+  }
+  // Moves q/t<n> to r/t<n> for each n of `trees`.
+  std::vector<Status> MoveTrees(const std::vector<int>& trees) {
+    std::vector<TreeMove> moves;
+    for (int n : trees) {
+      moves.push_back({"q/t" + std::to_string(n), "r/t" + std::to_string(n)});
+    }
+    std::vector<Status> results;
+    store_.MoveTrees(moves, &results);
+    EXPECT_EQ(results.size(), moves.size());
+    return results;
+  }
+  std::vector<std::string> Keys(const std::string& prefix) {
+    return store_.memory.Keys(prefix);
+  }
+
+  FaultyStore store_;
+};
+
+TEST_F(MoveFaultTest, ACopyThatFailsLeavesItsTreeWhereItWas) {
+  store_.fail_copy_key = "q/t2/b";
+  std::vector<Status> results = MoveTrees({1, 2, 3});
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(results[1].IsIOError()) << results[1].ToString();
+  EXPECT_EQ(results[1].reason(), "injected copy failure");
+  EXPECT_TRUE(results[2].ok()) << results[2].ToString();
+  // Every key of the failed tree is still where it was; the others moved.
+  EXPECT_EQ(Keys("q"),
+            (std::vector<std::string>{"q/t2/a", "q/t2/b", "q/t2/c/d"}));
+  EXPECT_EQ(Keys("r/t1").size(), 3u);
+  EXPECT_EQ(Keys("r/t3").size(), 3u);
+
+  // Repeating the move finishes it, overwriting the copies made before.
+  store_.fail_copy_key.clear();
+  results = MoveTrees({2});
+  ASSERT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(Keys("q").empty());
+  EXPECT_EQ(store_.memory.Get("r/t2/b"), "bytes of q/t2/b");
+  EXPECT_EQ(Keys("r").size(), 9u);
+}
+
+TEST_F(MoveFaultTest, ADeleteThatFailsLeavesTheKeyInBothPlaces) {
+  store_.fail_delete_key = "q/t1/b";
+  std::vector<Status> results = MoveTrees({1, 2, 3});
+  EXPECT_TRUE(results[0].IsIOError()) << results[0].ToString();
+  EXPECT_EQ(results[0].reason(), "injected delete failure");
+  EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+  EXPECT_TRUE(results[2].ok()) << results[2].ToString();
+  EXPECT_EQ(store_.memory.Get("q/t1/b"), "bytes of q/t1/b");
+  EXPECT_EQ(store_.memory.Get("r/t1/b"), "bytes of q/t1/b");
+  EXPECT_EQ(Keys("r/t1").size(), 3u);
+
+  // Repeating the move finishes it.
+  store_.fail_delete_key.clear();
+  results = MoveTrees({1});
+  ASSERT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(Keys("q").empty());
+  EXPECT_EQ(Keys("r/t1"),
+            (std::vector<std::string>{"r/t1/a", "r/t1/b", "r/t1/c/d"}));
+  EXPECT_EQ(store_.memory.Get("r/t1/c/d"), "bytes of q/t1/c/d");
+}
+
+TEST_F(MoveFaultTest, AKeyThatVanishesBeforeItsCopyFailsItsTree) {
+  store_.vanish_key = "q/t3/a";
+  std::vector<Status> results = MoveTrees({1, 2, 3});
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+  // Not NotFound: the tree was there, and changed while it moved.
+  EXPECT_TRUE(results[2].IsIOError()) << results[2].ToString();
+  EXPECT_EQ(Keys("q"), (std::vector<std::string>{"q/t3/b", "q/t3/c/d"}));
+  store_.vanish_key.clear();
+  results = MoveTrees({3});
+  ASSERT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(Keys("q").empty());
+}
+
+TEST_F(MoveFaultTest, ATreeThatCannotBeListedIsNotTouched) {
+  store_.fail_list_prefix = "q/";
+  for (const Status& result : MoveTrees({1, 2, 3})) {
+    EXPECT_TRUE(result.IsIOError()) << result.ToString();
+  }
+  EXPECT_EQ(Keys("q").size(), 9u);
+  EXPECT_TRUE(Keys("r").empty());
+  EXPECT_EQ(store_.memory.copy_requests(), 0u);
+  EXPECT_EQ(store_.memory.delete_requests(), 0u);
 }
 
 // --- Reads and descriptions ---------------------------------------------------

@@ -1,14 +1,19 @@
 // The S3 backend's retry policy (storage/s3/retrying_sender.h): what is
 // retried, how long it waits, when it gives up, and that each attempt is
 // built (signed) anew. A scripted HttpClient stands in for the network.
+// Then the S3 store's copies (MoveTrees) against a server in a function:
+// the requests they send, and that a 200 is no success until its body is.
 #include "storage/s3/retrying_sender.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <pugixml.hpp>
 #include <string>
 #include <vector>
 
@@ -36,35 +41,68 @@ std::string ErrorBody(const std::string& code) {
          "</Code><Message>m</Message></Error>";
 }
 
-// Answers each URL from its own script, in order; the last answer repeats.
-class ScriptedClient final : public HttpClient {
+// A server in a function: each request is answered as `serve` says, and
+// kept for the test to look at.
+class FakeServer : public HttpClient {
  public:
-  void Script(const std::string& url, std::vector<HttpResponse> answers) {
-    scripts_[url] = std::deque<HttpResponse>(answers.begin(), answers.end());
-  }
+  using Serve = std::function<HttpResponse(const HttpRequest&)>;
+  explicit FakeServer(Serve serve) : serve_(std::move(serve)) {}
+
   void Perform(const std::vector<HttpRequest>& requests,
                std::vector<HttpResponse>* responses) override {
     std::lock_guard<std::mutex> lock(mu_);
     responses->clear();
     for (const HttpRequest& request : requests) {
       sent_.push_back(request);
-      std::deque<HttpResponse>& script = scripts_[request.url];
-      responses->push_back(script.front());
-      if (script.size() > 1) script.pop_front();
+      responses->push_back(serve_(request));
     }
   }
   int in_flight_limit() const override { return 1; }
+
+  // The requests sent with `method` whose URL contains `part`.
+  std::vector<HttpRequest> Sent(const std::string& method,
+                                const std::string& part) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<HttpRequest> out;
+    for (const HttpRequest& request : sent_) {
+      if (request.method == method &&
+          request.url.find(part) != std::string::npos) {
+        out.push_back(request);
+      }
+    }
+    return out;
+  }
+  // How many requests went to exactly `url`.
   size_t SentTo(const std::string& url) const {
+    std::lock_guard<std::mutex> lock(mu_);
     size_t n = 0;
     for (const HttpRequest& request : sent_) n += request.url == url ? 1 : 0;
     return n;
   }
-  const std::vector<HttpRequest>& sent() const { return sent_; }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::deque<HttpResponse>> scripts_;
+  Serve serve_;
+  mutable std::mutex mu_;
   std::vector<HttpRequest> sent_;
+};
+
+// Answers each URL from its own script, in order; the last answer repeats.
+class ScriptedClient final : public FakeServer {
+ public:
+  // Served under FakeServer's lock, so the scripts need none of their own.
+  ScriptedClient()
+      : FakeServer([this](const HttpRequest& request) {
+          std::deque<HttpResponse>& script = scripts_[request.url];
+          HttpResponse answer = script.front();
+          if (script.size() > 1) script.pop_front();
+          return answer;
+        }) {}
+  void Script(const std::string& url, std::vector<HttpResponse> answers) {
+    scripts_[url] = std::deque<HttpResponse>(answers.begin(), answers.end());
+  }
+
+ private:
+  std::map<std::string, std::deque<HttpResponse>> scripts_;
 };
 
 RetryPolicy Quick(int attempts) {
@@ -193,6 +231,236 @@ TEST(S3RetryTest, StopsWhenTheTimeBudgetIsSpent) {
   // Waits of at most 20 ms each: the budget ends it long before 1000.
   EXPECT_LT(attempts[0], 200);
   EXPECT_GE(attempts[0], 2);
+}
+
+// --- Copies ------------------------------------------------------------------
+
+std::string HeaderOf(const HttpRequest& request, const std::string& name) {
+  for (const auto& [key, value] : request.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+// A listing of `keys` (key -> size), whatever was asked.
+HttpResponse Listing(const std::map<std::string, uint64_t>& keys) {
+  std::string body = "<ListBucketResult><IsTruncated>false</IsTruncated>";
+  for (const auto& [key, size] : keys) {
+    body += "<Contents><Key>" + key + "</Key><Size>" + std::to_string(size) +
+            "</Size><LastModified>2026-01-01T00:00:00.000Z</LastModified>"
+            "<ETag>\"e\"</ETag></Contents>";
+  }
+  return Answer(200, body + "</ListBucketResult>");
+}
+
+// Every key of a DeleteObjects request, deleted.
+HttpResponse DeletedAll(const HttpRequest& request) {
+  pugi::xml_document doc;
+  doc.load_string(request.body.c_str());
+  std::string body = "<DeleteResult>";
+  for (pugi::xml_node object : doc.child("Delete").children("Object")) {
+    body += "<Deleted><Key>" + std::string(object.child_value("Key")) +
+            "</Key></Deleted>";
+  }
+  return Answer(200, body + "</DeleteResult>");
+}
+
+constexpr char kCopied[] =
+    "<CopyObjectResult><ETag>\"c\"</ETag></CopyObjectResult>";
+constexpr char kErrorIn200[] =
+    "\n  \n<Error><Code>InternalError</Code><Message>We encountered an "
+    "internal error. Please try again.</Message></Error>";
+
+// A store on bucket "b" of http://s3.test, path style, no credentials,
+// whose requests `server` answers: listings and deletes as above, the
+// rest as `serve` says. Multipart copies above 8 bytes, in 4-byte parts.
+class S3CopyTest : public ::testing::Test {
+ protected:
+  void Open(std::map<std::string, uint64_t> keys, FakeServer::Serve serve) {
+    auto server =
+        std::make_unique<FakeServer>([keys, serve](const HttpRequest& request) {
+          if (request.method == "GET" &&
+              request.url.find("list-type=2") != std::string::npos) {
+            return Listing(keys);
+          }
+          if (request.method == "POST" && request.url.ends_with("?delete")) {
+            return DeletedAll(request);
+          }
+          return serve(request);
+        });
+    server_ = server.get();
+    S3StoreOptions options;
+    options.location.bucket = "b";
+    options.location.endpoint = "http://s3.test";
+    options.location.path_style = true;
+    options.retry = Quick(3);
+    options.multipart_copy_threshold = 8;
+    options.copy_part_size = 4;
+    ASSERT_TRUE(OpenS3Store(options, std::move(server), &store_).ok());
+  }
+  Status Move(const std::string& from, const std::string& to) {
+    std::vector<Status> results;
+    store_->MoveTrees({{from, to}}, &results);
+    return results.at(0);
+  }
+  const S3RequestCounts& counts() { return *RequestCountsOf(store_.get()); }
+
+  FakeServer* server_ = nullptr;  // owned by store_
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(S3CopyTest, ACopyIsAPutNamingItsSourceEncoded) {
+  Open({{"a/x y+z", 3}},
+       [](const HttpRequest&) { return Answer(200, kCopied); });
+  Status s = Move("a", "q/a");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<HttpRequest> copies = server_->Sent("PUT", "");
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].url, "http://s3.test/b/q/a/x%20y%2Bz");
+  EXPECT_EQ(HeaderOf(copies[0], "x-amz-copy-source"), "/b/a/x%20y%2Bz");
+  EXPECT_EQ(copies[0].body, "");
+  // Only after the copy: the source's deletion.
+  std::vector<HttpRequest> deletes = server_->Sent("POST", "?delete");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_NE(deletes[0].body.find("<Key>a/x y+z</Key>"), std::string::npos);
+  EXPECT_EQ(counts().copy.load(), 1u);
+}
+
+TEST_F(S3CopyTest, A200WithAnErrorIsRetriedAndNeverSuccess) {
+  Open({{"a/k", 3}},
+       [](const HttpRequest&) { return Answer(200, kErrorIn200); });
+  Status s = Move("a", "q/a");
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("InternalError"), std::string::npos)
+      << s.ToString();
+  EXPECT_NE(s.message().find("after 3 attempts"), std::string::npos)
+      << s.ToString();
+  EXPECT_EQ(server_->Sent("PUT", "/b/q/a/k").size(), 3u);
+  EXPECT_TRUE(server_->Sent("POST", "?delete").empty());  // the source stays
+}
+
+TEST_F(S3CopyTest, A200CutShortIsRetriedUntilItIsAResult) {
+  int attempt = 0;
+  Open({{"a/k", 3}}, [&attempt](const HttpRequest&) {
+    ++attempt;
+    if (attempt == 1) return Answer(200, "  <CopyObjectResult><ETag>\"c\"");
+    if (attempt == 2) return Answer(200, "");
+    return Answer(200, kCopied);
+  });
+  Status s = Move("a", "q/a");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(server_->Sent("PUT", "/b/q/a/k").size(), 3u);
+  EXPECT_EQ(server_->Sent("POST", "?delete").size(), 1u);
+  EXPECT_EQ(counts().retries.load(), 2u);
+}
+
+TEST_F(S3CopyTest, NoSuchKeyFailsTheTreeAndKeepsTheRest) {
+  Open({{"a/gone", 3}, {"a/k", 3}}, [](const HttpRequest& request) {
+    if (request.url.ends_with("/gone")) {
+      return Answer(404, ErrorBody("NoSuchKey"));
+    }
+    return Answer(200, kCopied);
+  });
+  Status s = Move("a", "q/a");
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.message().find("vanished"), std::string::npos) << s.ToString();
+  EXPECT_EQ(server_->Sent("PUT", "").size(), 2u);  // not retried
+  EXPECT_TRUE(server_->Sent("POST", "?delete").empty());
+}
+
+// What a multipart copy of the 10-byte "a/big" is answered.
+HttpResponse MultipartServer(const HttpRequest& request, bool fail_part_2,
+                             bool fail_complete) {
+  const std::string& url = request.url;
+  if (request.method == "HEAD") {
+    HttpResponse head = Answer(200);
+    head.headers = {{"content-length", "10"},
+                    {"etag", "\"src\""},
+                    {"content-type", "application/x-blob"}};
+    return head;
+  }
+  if (request.method == "POST" && url.ends_with("?uploads")) {
+    return Answer(200,
+                  "<InitiateMultipartUploadResult><UploadId>U</UploadId>"
+                  "</InitiateMultipartUploadResult>");
+  }
+  if (request.method == "PUT" && url.find("partNumber=") != std::string::npos) {
+    const std::string number = url.substr(url.find("partNumber=") + 11, 1);
+    if (fail_part_2 && number == "2") {
+      return Answer(500, ErrorBody("InternalError"));
+    }
+    return Answer(200, "<CopyPartResult><ETag>\"p" + number +
+                           "\"</ETag></CopyPartResult>");
+  }
+  if (request.method == "POST" && url.ends_with("?uploadId=U")) {
+    if (fail_complete) return Answer(200, kErrorIn200);
+    return Answer(200,
+                  "<CompleteMultipartUploadResult><ETag>\"m-3\"</ETag>"
+                  "</CompleteMultipartUploadResult>");
+  }
+  if (request.method == "DELETE" && url.ends_with("?uploadId=U")) {
+    return Answer(204);
+  }
+  ADD_FAILURE() << request.method << " " << request.url;
+  return Answer(400, ErrorBody("UnexpectedRequest"));
+}
+
+TEST_F(S3CopyTest, ALargeObjectIsCopiedInParts) {
+  Open({{"a/big", 10}}, [](const HttpRequest& request) {
+    return MultipartServer(request, false, false);
+  });
+  Status s = Move("a", "q/a");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<HttpRequest> starts = server_->Sent("POST", "/b/q/a/big?uploads");
+  ASSERT_EQ(starts.size(), 1u);
+  // A multipart copy does not carry the type: the HEAD's is given.
+  EXPECT_EQ(HeaderOf(starts[0], "content-type"), "application/x-blob");
+  std::vector<HttpRequest> parts = server_->Sent("PUT", "partNumber=");
+  ASSERT_EQ(parts.size(), 3u);
+  std::map<std::string, std::string> ranges;  // part number -> range
+  for (const HttpRequest& part : parts) {
+    EXPECT_EQ(HeaderOf(part, "x-amz-copy-source"), "/b/a/big");
+    EXPECT_EQ(HeaderOf(part, "x-amz-copy-source-if-match"), "\"src\"");
+    EXPECT_NE(part.url.find("uploadId=U"), std::string::npos);
+    ranges[part.url.substr(part.url.find("partNumber=") + 11, 1)] =
+        HeaderOf(part, "x-amz-copy-source-range");
+  }
+  EXPECT_EQ(ranges,
+            (std::map<std::string, std::string>{
+                {"1", "bytes=0-3"}, {"2", "bytes=4-7"}, {"3", "bytes=8-9"}}));
+  std::vector<HttpRequest> completes = server_->Sent("POST", "?uploadId=U");
+  ASSERT_EQ(completes.size(), 1u);
+  const std::string& body = completes[0].body;
+  const size_t p1 = body.find("&quot;p1&quot;");
+  const size_t p2 = body.find("&quot;p2&quot;");
+  const size_t p3 = body.find("&quot;p3&quot;");
+  EXPECT_TRUE(p1 < p2 && p2 < p3 && p3 != std::string::npos) << body;
+  EXPECT_TRUE(server_->Sent("DELETE", "").empty());  // no abort
+  EXPECT_EQ(server_->Sent("POST", "?delete").size(), 1u);
+  EXPECT_EQ(counts().head.load(), 1u);
+  EXPECT_EQ(counts().copy.load(), 5u);  // start, 3 parts, completion
+}
+
+// A part that fails, or a completion that answers 200 with an error: the
+// upload is aborted, and the source stays.
+TEST_F(S3CopyTest, AFailedMultipartCopyIsAbortedAndKeepsTheSource) {
+  for (bool fail_part : {true, false}) {
+    SCOPED_TRACE(fail_part ? "a failed part" : "an error in a 200");
+    Open({{"a/big", 10}}, [fail_part](const HttpRequest& request) {
+      return MultipartServer(request, fail_part, !fail_part);
+    });
+    Status s = Move("a", "q/a");
+    EXPECT_TRUE(s.IsIOError()) << s.ToString();
+    EXPECT_NE(s.message().find(fail_part ? "HTTP 500 InternalError"
+                                         : "HTTP 200 but"),
+              std::string::npos)
+        << s.ToString();
+    // No completion after a failed part; a failed one is retried.
+    EXPECT_EQ(server_->Sent("POST", "/b/q/a/big?uploadId=U").size(),
+              fail_part ? 0u : 3u);
+    EXPECT_EQ(server_->Sent("DELETE", "/b/q/a/big?uploadId=U").size(), 1u);
+    EXPECT_TRUE(server_->Sent("POST", "?delete").empty());
+  }
 }
 
 }  // namespace

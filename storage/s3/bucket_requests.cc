@@ -155,6 +155,54 @@ HttpRequest BucketRequests::PutIfAbsent(const std::string& key,
   return Signed("PUT", key, {}, std::move(headers), body);
 }
 
+std::pair<std::string, std::string> BucketRequests::CopySource(
+    const std::string& key) const {
+  // URL-encoded as S3 asks, the way a key is in a path (SigV4's encoding,
+  // '/' kept): whatever addressing the requests use, the source is named
+  // by bucket and key.
+  return {"x-amz-copy-source",
+          "/" + location_.bucket + "/" + UriEncode(key, false)};
+}
+
+HttpRequest BucketRequests::Copy(const std::string& from,
+                                 const std::string& to) const {
+  return Signed("PUT", to, {}, {CopySource(from)}, "");
+}
+
+HttpRequest BucketRequests::CreateMultipartUpload(
+    const std::string& key, const std::string& content_type) const {
+  HttpHeaders headers;
+  if (!content_type.empty()) headers.emplace_back("content-type", content_type);
+  return Signed("POST", key, {{"uploads", ""}}, std::move(headers), "");
+}
+
+HttpRequest BucketRequests::UploadPartCopy(const PartCopy& part) const {
+  HttpHeaders headers = {
+      CopySource(part.from),
+      {"x-amz-copy-source-range", "bytes=" + std::to_string(part.first) + "-" +
+                                      std::to_string(part.last)}};
+  if (!part.from_etag.empty()) {
+    headers.emplace_back("x-amz-copy-source-if-match", part.from_etag);
+  }
+  return Signed("PUT", part.to,
+                {{"partNumber", std::to_string(part.number)},
+                 {"uploadId", part.upload_id}},
+                std::move(headers), "");
+}
+
+HttpRequest BucketRequests::CompleteMultipartUpload(
+    const std::string& key, const std::string& upload_id,
+    const std::string& body) const {
+  HttpHeaders headers = {{"content-type", "application/xml"}};
+  return Signed("POST", key, {{"uploadId", upload_id}}, std::move(headers),
+                body);
+}
+
+HttpRequest BucketRequests::AbortMultipartUpload(
+    const std::string& key, const std::string& upload_id) const {
+  return Signed("DELETE", key, {{"uploadId", upload_id}}, {}, "");
+}
+
 std::string BucketRequests::Describe(const std::string& key) const {
   return "s3://" + location_.bucket + "/" + key;
 }

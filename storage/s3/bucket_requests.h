@@ -17,6 +17,20 @@
 
 namespace regsweep::storage::s3 {
 
+// One part of a multipart copy (UploadPartCopy): bytes first..last
+// (inclusive) of bucket key `from`, only while its ETag is `from_etag`
+// (when not empty), as
+// part `number` (from 1) of upload `upload_id` of bucket key `to`.
+struct PartCopy {
+  std::string from;
+  std::string from_etag;
+  uint64_t first = 0;
+  uint64_t last = 0;
+  std::string to;
+  std::string upload_id;
+  size_t number = 1;
+};
+
 class BucketRequests {
  public:
   // InvalidArgument when the endpoint is not scheme://host[:port] with
@@ -36,6 +50,21 @@ class BucketRequests {
   HttpRequest PutIfAbsent(const std::string& key, const std::string& body) const;
   // DeleteObjects with the given XML body.
   HttpRequest DeleteObjects(const std::string& body) const;
+  // CopyObject of bucket key `from` to bucket key `to`: a PUT of `to` with
+  // x-amz-copy-source "/bucket/<from, encoded as a path>". The copy keeps
+  // the source's metadata and content type (S3's default, COPY).
+  HttpRequest Copy(const std::string& from, const std::string& to) const;
+  // The requests of a multipart copy to bucket key `key`: its start (with
+  // `content_type`, none when empty), a part, its end (with the XML body
+  // CompleteMultipartUploadBody gives) and its abort.
+  HttpRequest CreateMultipartUpload(const std::string& key,
+                                    const std::string& content_type) const;
+  HttpRequest UploadPartCopy(const PartCopy& part) const;
+  HttpRequest CompleteMultipartUpload(const std::string& key,
+                                      const std::string& upload_id,
+                                      const std::string& body) const;
+  HttpRequest AbortMultipartUpload(const std::string& key,
+                                   const std::string& upload_id) const;
 
   // "s3://bucket/key", for messages.
   std::string Describe(const std::string& key) const;
@@ -45,6 +74,9 @@ class BucketRequests {
 
  private:
   using Query = std::vector<std::pair<std::string, std::string>>;
+
+  // The x-amz-copy-source header of bucket key `key`.
+  std::pair<std::string, std::string> CopySource(const std::string& key) const;
 
   // A request for bucket key `key` ("" for the bucket itself), signed now.
   HttpRequest Signed(const std::string& method, const std::string& key,

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <semaphore>
 #include <thread>
 #include <unordered_map>
@@ -118,6 +119,32 @@ bool HoldsWholeObject(const HttpResponse& response) {
          range.substr(slash + 1) == std::to_string(response.body.size());
 }
 
+// " after 3 attempts", or nothing for one.
+std::string AfterAttempts(int attempts) {
+  return attempts > 1 ? " after " + std::to_string(attempts) + " attempts"
+                      : std::string();
+}
+
+// S3 takes at most this many parts for one multipart upload.
+constexpr uint64_t kMaxParts = 10000;
+
+// One multipart copy under way (S3Store::CopyObjects).
+struct PartsJob {
+  const ObjectCopy* copy = nullptr;
+  size_t index = 0;  // of *copy in the copies asked for
+  Status status;     // its first failure; OK so far
+  // The source as its HEAD described it.
+  uint64_t size = 0;
+  std::string etag;  // as sent, quotes and all
+  std::string content_type;
+  std::string upload_id;                // once started
+  std::vector<std::string> part_etags;  // in the order of the parts
+};
+
+// Reads the value a copy's answer gives (an ETag, an upload id) from its
+// body; Corruption when the body is no such result.
+using BodyParser = Status (*)(std::string_view xml, std::string* value);
+
 class S3Store final : public ObjectStore {
  public:
   S3Store(const S3StoreOptions& options, BucketRequests requests,
@@ -157,6 +184,8 @@ class S3Store final : public ObjectStore {
                      std::vector<Status>* results) override;
   Status PutIfAbsent(const std::string& key,
                      std::string_view contents) override;
+  void CopyObjects(const std::vector<ObjectCopy>& copies,
+                   std::vector<Status>* results) override;
 
  private:
   // The error for a final answer that is not a success: `what` names the
@@ -165,6 +194,35 @@ class S3Store final : public ObjectStore {
                  int attempts, const char* permission) const;
   // Strips the root prefix from a bucket key; false when it lacks it.
   bool StoreKey(const std::string& bucket_key, std::string* key) const;
+
+  // "s3://bucket/from (copying to s3://bucket/to)", for messages.
+  std::string DescribeCopy(const ObjectCopy& copy) const;
+  // Sends build(k) for every k < owners.size(), a request of copy
+  // *owners[k], at once. Each is retried until it answers a 200 whose body
+  // `parse` takes (or a refusal a rerun will not mend). (*values)[k] is
+  // what parse took from answer k, (*statuses)[k] its outcome: OK,
+  // NotFound for NoSuchKey (the source is gone), an error otherwise.
+  void SendCopyRequests(const std::vector<const ObjectCopy*>& owners,
+                        const RetryingSender::Build& build, BodyParser parse,
+                        std::vector<std::string>* values,
+                        std::vector<Status>* statuses);
+  // CopyObject for each copies[i] of `which`, its outcome in (*results)[i].
+  void CopyWhole(const std::vector<ObjectCopy>& copies,
+                 const std::vector<size_t>& which,
+                 std::vector<Status>* results);
+  // The steps of multipart copies, each for the jobs still OK, each one
+  // round of requests for all of them.
+  void DescribeSources(std::vector<PartsJob>* jobs);
+  void CopyInParts(std::vector<PartsJob>* jobs);
+  void CopyParts(std::vector<PartsJob>* jobs);
+  void AbortUploads(std::vector<PartsJob>* jobs);
+  // One request of each job still OK, build(job); a 200 that `parse`
+  // takes gives its value to take(job, value), anything else the job's
+  // error.
+  void StepJobs(std::vector<PartsJob>* jobs,
+                const std::function<HttpRequest(const PartsJob&)>& build,
+                BodyParser parse,
+                const std::function<void(PartsJob*, std::string)>& take);
 
   const S3StoreOptions options_;
   const BucketRequests requests_;
@@ -190,8 +248,7 @@ std::string S3Store::Identity() const {
 
 Status S3Store::Failure(const std::string& what, const HttpResponse& response,
                         int attempts, const char* permission) const {
-  std::string why = DescribeAnswer(response);
-  if (attempts > 1) why += " after " + std::to_string(attempts) + " attempts";
+  std::string why = DescribeAnswer(response) + AfterAttempts(attempts);
   const S3Credentials& credentials = options_.location.credentials;
   if (response.status == 403) {
     std::string who =
@@ -504,9 +561,250 @@ Status S3Store::PutIfAbsent(const std::string& key, std::string_view contents) {
   return Failure(Describe(key), response, attempts[0], "s3:PutObject");
 }
 
+std::string S3Store::DescribeCopy(const ObjectCopy& copy) const {
+  return Describe(copy.from) + " (copying to " + Describe(copy.to) + ")";
+}
+
+void S3Store::SendCopyRequests(const std::vector<const ObjectCopy*>& owners,
+                               const RetryingSender::Build& build,
+                               BodyParser parse,
+                               std::vector<std::string>* values,
+                               std::vector<Status>* statuses) {
+  const size_t n = owners.size();
+  values->assign(n, std::string());
+  statuses->assign(n, Status::OK());
+  if (n == 0) return;
+  counts_.copy.fetch_add(n);
+  std::vector<HttpResponse> responses;
+  std::vector<int> attempts;
+  sender_.Send(
+      n, build,
+      [parse](size_t, const HttpResponse& response) {
+        std::string value;
+        return parse(response.body, &value).ok();
+      },
+      &responses, &attempts);
+  for (size_t k = 0; k < n; ++k) {
+    const HttpResponse& response = responses[k];
+    if (response.status == 200) {
+      // The 200 came before the work was done: only the body tells.
+      Status parsed = parse(response.body, &(*values)[k]);
+      if (!parsed.ok()) {
+        (*statuses)[k] = Status::IOError(
+            DescribeCopy(*owners[k]),
+            "HTTP 200 but " + parsed.message() + AfterAttempts(attempts[k]));
+      }
+    } else if (response.status == 404 && ErrorCode(response) == "NoSuchKey") {
+      (*statuses)[k] =
+          Status::NotFound(Describe(owners[k]->from), "no such key");
+    } else {
+      (*statuses)[k] = Failure(DescribeCopy(*owners[k]), response, attempts[k],
+                               "s3:GetObject on the source and s3:PutObject");
+    }
+  }
+}
+
+void S3Store::CopyWhole(const std::vector<ObjectCopy>& copies,
+                        const std::vector<size_t>& which,
+                        std::vector<Status>* results) {
+  std::vector<const ObjectCopy*> owners;
+  for (size_t i : which) owners.push_back(&copies[i]);
+  std::vector<std::string> etags;
+  std::vector<Status> statuses;
+  SendCopyRequests(
+      owners,
+      [&](size_t k) {
+        return requests_.Copy(root_prefix_ + owners[k]->from,
+                              root_prefix_ + owners[k]->to);
+      },
+      ParseCopyObjectResult, &etags, &statuses);
+  for (size_t k = 0; k < which.size(); ++k) {
+    (*results)[which[k]] = std::move(statuses[k]);
+  }
+}
+
+void S3Store::DescribeSources(std::vector<PartsJob>* jobs) {
+  if (jobs->empty()) return;
+  counts_.head.fetch_add(jobs->size());
+  std::vector<HttpResponse> responses;
+  std::vector<int> attempts;
+  sender_.Send(
+      jobs->size(),
+      [&](size_t k) {
+        return requests_.Head(root_prefix_ + (*jobs)[k].copy->from);
+      },
+      [](size_t, const HttpResponse&) { return true; }, &responses, &attempts);
+  for (size_t k = 0; k < jobs->size(); ++k) {
+    PartsJob& job = (*jobs)[k];
+    const HttpResponse& response = responses[k];
+    if (response.status == 200) {
+      job.size = InfoFromHeaders(response).size;
+      job.etag = response.Header("etag");
+      job.content_type = response.Header("content-type");
+    } else if (response.status == 404) {
+      job.status = Status::NotFound(Describe(job.copy->from), "no such key");
+    } else {
+      job.status = Failure(Describe(job.copy->from), response, attempts[k],
+                           "s3:GetObject");
+    }
+  }
+}
+
+void S3Store::StepJobs(
+    std::vector<PartsJob>* jobs,
+    const std::function<HttpRequest(const PartsJob&)>& build, BodyParser parse,
+    const std::function<void(PartsJob*, std::string)>& take) {
+  std::vector<PartsJob*> live;
+  std::vector<const ObjectCopy*> owners;
+  for (PartsJob& job : *jobs) {
+    if (!job.status.ok()) continue;
+    live.push_back(&job);
+    owners.push_back(job.copy);
+  }
+  std::vector<std::string> values;
+  std::vector<Status> statuses;
+  SendCopyRequests(
+      owners, [&](size_t k) { return build(*live[k]); }, parse, &values,
+      &statuses);
+  for (size_t k = 0; k < live.size(); ++k) {
+    if (statuses[k].ok()) {
+      take(live[k], std::move(values[k]));
+    } else {
+      live[k]->status = std::move(statuses[k]);
+    }
+  }
+}
+
+void S3Store::CopyParts(std::vector<PartsJob>* jobs) {
+  std::vector<PartCopy> parts;
+  std::vector<PartsJob*> part_of;  // part_of[k]: the job of parts[k]
+  std::vector<const ObjectCopy*> owners;
+  for (PartsJob& job : *jobs) {
+    if (!job.status.ok()) continue;
+    const uint64_t part_size = std::max<uint64_t>(
+        {options_.copy_part_size, (job.size + kMaxParts - 1) / kMaxParts, 1});
+    job.part_etags.assign((job.size + part_size - 1) / part_size, "");
+    for (uint64_t first = 0; first < job.size; first += part_size) {
+      parts.push_back(
+          PartCopy{.from = root_prefix_ + job.copy->from,
+                   .from_etag = job.etag,
+                   .first = first,
+                   .last = std::min(job.size, first + part_size) - 1,
+                   .to = root_prefix_ + job.copy->to,
+                   .upload_id = job.upload_id,
+                   .number = static_cast<size_t>(first / part_size) + 1});
+      part_of.push_back(&job);
+      owners.push_back(job.copy);
+    }
+  }
+  std::vector<std::string> etags;
+  std::vector<Status> statuses;
+  SendCopyRequests(
+      owners, [&](size_t k) { return requests_.UploadPartCopy(parts[k]); },
+      ParseCopyPartResult, &etags, &statuses);
+  for (size_t k = 0; k < parts.size(); ++k) {
+    PartsJob& job = *part_of[k];
+    if (!statuses[k].ok()) {
+      if (job.status.ok()) job.status = std::move(statuses[k]);
+    } else {
+      job.part_etags[parts[k].number - 1] = std::move(etags[k]);
+    }
+  }
+}
+
+void S3Store::AbortUploads(std::vector<PartsJob>* jobs) {
+  std::vector<PartsJob*> failed;
+  for (PartsJob& job : *jobs) {
+    if (!job.status.ok() && !job.upload_id.empty()) failed.push_back(&job);
+  }
+  if (failed.empty()) return;
+  counts_.copy.fetch_add(failed.size());
+  std::vector<HttpResponse> responses;
+  std::vector<int> attempts;
+  sender_.Send(
+      failed.size(),
+      [&](size_t k) {
+        return requests_.AbortMultipartUpload(
+            root_prefix_ + failed[k]->copy->to, failed[k]->upload_id);
+      },
+      [](size_t, const HttpResponse&) { return true; }, &responses, &attempts);
+  for (size_t k = 0; k < failed.size(); ++k) {
+    const HttpResponse& response = responses[k];
+    // NoSuchUpload: gone already (a Complete that was done after all).
+    if (response.status == 204 || response.status == 200 ||
+        response.status == 404) {
+      continue;
+    }
+    PartsJob& job = *failed[k];
+    job.status = Status::IOError(
+        DescribeCopy(*job.copy),
+        std::string(job.status.reason()) + "; and its multipart upload " +
+            job.upload_id + " could not be aborted (" +
+            DescribeAnswer(response) + AfterAttempts(attempts[k]) +
+            "): its parts take space until it is");
+  }
+}
+
+void S3Store::CopyInParts(std::vector<PartsJob>* jobs) {
+  StepJobs(
+      jobs,
+      [&](const PartsJob& job) {
+        return requests_.CreateMultipartUpload(root_prefix_ + job.copy->to,
+                                               job.content_type);
+      },
+      ParseInitiateMultipartUploadResult,
+      [](PartsJob* job, std::string id) { job->upload_id = std::move(id); });
+  CopyParts(jobs);
+  StepJobs(
+      jobs,
+      [&](const PartsJob& job) {
+        return requests_.CompleteMultipartUpload(
+            root_prefix_ + job.copy->to, job.upload_id,
+            CompleteMultipartUploadBody(job.part_etags));
+      },
+      ParseCompleteMultipartUploadResult, [](PartsJob*, std::string) {});
+  AbortUploads(jobs);
+}
+
+// A source above the threshold is described first: its size now decides
+// the parts, its ETag keeps every part to one version of it, and its
+// Content-Type goes to the upload (a multipart copy does not carry it).
+void S3Store::CopyObjects(const std::vector<ObjectCopy>& copies,
+                          std::vector<Status>* results) {
+  results->assign(copies.size(), Status::OK());
+  const uint64_t threshold = options_.multipart_copy_threshold;
+  std::vector<size_t> whole;
+  std::vector<PartsJob> large;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    if (copies[i].size <= threshold) {
+      whole.push_back(i);
+    } else {
+      PartsJob job;
+      job.copy = &copies[i];
+      job.index = i;
+      large.push_back(std::move(job));
+    }
+  }
+  DescribeSources(&large);
+  std::vector<PartsJob> in_parts;
+  for (PartsJob& job : large) {
+    if (!job.status.ok()) {
+      (*results)[job.index] = job.status;
+    } else if (job.size <= threshold) {
+      whole.push_back(job.index);  // smaller now than when it was listed
+    } else {
+      in_parts.push_back(std::move(job));
+    }
+  }
+  CopyWhole(copies, whole, results);
+  CopyInParts(&in_parts);
+  for (PartsJob& job : in_parts) (*results)[job.index] = std::move(job.status);
+}
+
 }  // namespace
 
 Status OpenS3Store(const S3StoreOptions& options,
+                   std::unique_ptr<HttpClient> client,
                    std::unique_ptr<Store>* store) {
   if (options.location.bucket.empty()) {
     return Status::InvalidArgument("s3://", "no bucket given");
@@ -514,6 +812,13 @@ Status OpenS3Store(const S3StoreOptions& options,
   BucketRequests requests;
   Status s = BucketRequests::Make(options.location, &requests);
   if (!s.ok()) return s;
+  *store = std::make_unique<S3Store>(options, std::move(requests),
+                                     std::move(client));
+  return Status::OK();
+}
+
+Status OpenS3Store(const S3StoreOptions& options,
+                   std::unique_ptr<Store>* store) {
   HttpClientOptions http;
   http.max_in_flight = std::max(1, options.concurrency);
   http.verify_tls = options.location.verify_tls;
@@ -521,11 +826,9 @@ Status OpenS3Store(const S3StoreOptions& options,
   http.connect_timeout_ms = options.connect_timeout_ms;
   http.stall_timeout_ms = options.stall_timeout_ms;
   std::unique_ptr<HttpClient> client;
-  s = HttpClient::Open(http, &client);
+  Status s = HttpClient::Open(http, &client);
   if (!s.ok()) return s;
-  *store = std::make_unique<S3Store>(options, std::move(requests),
-                                     std::move(client));
-  return Status::OK();
+  return OpenS3Store(options, std::move(client), store);
 }
 
 const S3RequestCounts* RequestCountsOf(const Store* store) {

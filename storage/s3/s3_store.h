@@ -10,6 +10,19 @@
 //                   every key's outcome checked
 //   PutIfAbsent  -> PutObject with If-None-Match: * (AWS since 2024, Ceph's
 //                   RADOS Gateway, MinIO); 412 is AlreadyExists
+//   CopyObjects  -> CopyObject (x-amz-copy-source), in parallel; a source
+//                   larger than multipart_copy_threshold is copied in parts
+//                   instead: a HEAD of it, CreateMultipartUpload with its
+//                   Content-Type, UploadPartCopy of each part (in parallel,
+//                   x-amz-copy-source-if-match the HEAD's ETag, so that the
+//                   parts are of one version where the server honours it:
+//                   AWS does, RADOS Gateway 16 ignores it),
+//                   CompleteMultipartUpload with the parts' ETags in order,
+//                   and AbortMultipartUpload when any of them fails. A copy
+//                   answers 200 before it is done: only a body that is its
+//                   result counts, and one that is an <Error>, another
+//                   document or cut short is retried, then an error.
+//                   NoSuchKey is NotFound.
 // Requests are signed with AWS Signature Version 4 (storage/s3/sigv4.h)
 // and sent through one HttpClient (storage/s3/http_client.h), so that up
 // to `concurrency` of them are in flight whatever the number of cores.
@@ -46,6 +59,8 @@
 
 namespace regsweep::storage::s3 {
 
+class HttpClient;
+
 struct RetryPolicy {
   int max_attempts = 8;
   int64_t base_delay_ms = 50;   // the first retry waits up to this
@@ -61,6 +76,12 @@ struct S3StoreOptions {
   // answer that stalls (no byte) for this long.
   long connect_timeout_ms = 10000;
   long stall_timeout_ms = 30000;
+  // Copies of objects larger than this are multipart copies (S3's
+  // CopyObject copies at most 5 GiB), in parts of copy_part_size bytes
+  // (larger when 10,000 parts, S3's most, would not hold the object; the
+  // last part smaller). S3 refuses parts under 5 MiB but the last.
+  uint64_t multipart_copy_threshold = 5ull << 30;
+  uint64_t copy_part_size = 512ull << 20;
 };
 
 // Requests sent, by kind (for reports and benchmarks); `retries` counts
@@ -71,6 +92,9 @@ struct S3RequestCounts {
   std::atomic<uint64_t> head{0};
   std::atomic<uint64_t> delete_batches{0};
   std::atomic<uint64_t> put{0};  // conditional puts (the run lock)
+  // The requests of copies: CopyObject, and each request of a multipart
+  // copy (its source's HEAD counts as a head).
+  std::atomic<uint64_t> copy{0};
   std::atomic<uint64_t> retries{0};  // attempts after the first
 };
 
@@ -78,6 +102,11 @@ struct S3RequestCounts {
 // the endpoint, the bucket and the credentials work). InvalidArgument for
 // an endpoint that is not scheme://host[:port].
 Status OpenS3Store(const S3StoreOptions& options,
+                   std::unique_ptr<Store>* store);
+// The same with every request sent through `client` (the HTTP options are
+// then its own): for tests, with a client that answers as a server would.
+Status OpenS3Store(const S3StoreOptions& options,
+                   std::unique_ptr<HttpClient> client,
                    std::unique_ptr<Store>* store);
 
 // The counts of a store OpenS3Store opened, or null for any other store.

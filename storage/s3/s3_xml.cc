@@ -12,6 +12,10 @@ namespace {
 
 constexpr char kList[] = "ListObjectsV2 response";
 constexpr char kDelete[] = "DeleteObjects response";
+constexpr char kCopy[] = "CopyObject response";
+constexpr char kCopyPart[] = "UploadPartCopy response";
+constexpr char kInitiate[] = "CreateMultipartUpload response";
+constexpr char kComplete[] = "CompleteMultipartUpload response";
 
 // An element's name without its namespace prefix ("s3:Key" is "Key"): we
 // know S3's elements by name, whatever prefix a server binds its namespace
@@ -289,6 +293,26 @@ Status ParseOutcome(const pugi::xml_node& node, size_t index, bool url_encoded,
   return Status::OK();
 }
 
+// The field `name` of a result with root `root`; unless `may_be_empty`,
+// one that is missing or empty is Corruption.
+Status ParseResultField(std::string_view xml, const char* what,
+                        std::string_view root, std::string_view name,
+                        bool may_be_empty, std::string* value) {
+  value->clear();
+  pugi::xml_document doc;
+  Status s = Load(xml, what, root, &doc);
+  if (!s.ok()) return s;
+  *value = Field(doc.document_element(), name);
+  if (value->empty() && !may_be_empty) {
+    std::string why(1, '<');  // see Quoted
+    why += root;
+    why += "> has no ";
+    why += name;
+    return Status::Corruption(what, why);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string Unquoted(std::string etag) {
@@ -362,6 +386,42 @@ Status ParseDeleteObjectsResult(std::string_view xml,
     outcomes->push_back(std::move(outcome));
   }
   return Status::OK();
+}
+
+Status ParseCopyObjectResult(std::string_view xml, std::string* etag) {
+  return ParseResultField(xml, kCopy, "CopyObjectResult", "ETag", false, etag);
+}
+
+Status ParseCopyPartResult(std::string_view xml, std::string* etag) {
+  return ParseResultField(xml, kCopyPart, "CopyPartResult", "ETag", false,
+                          etag);
+}
+
+Status ParseInitiateMultipartUploadResult(std::string_view xml,
+                                          std::string* upload_id) {
+  return ParseResultField(xml, kInitiate, "InitiateMultipartUploadResult",
+                          "UploadId", false, upload_id);
+}
+
+Status ParseCompleteMultipartUploadResult(std::string_view xml,
+                                          std::string* etag) {
+  // RADOS Gateway 16 answers the first completion with <ETag></ETag>.
+  return ParseResultField(xml, kComplete, "CompleteMultipartUploadResult",
+                          "ETag", true, etag);
+}
+
+std::string CompleteMultipartUploadBody(const std::vector<std::string>& etags) {
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<CompleteMultipartUpload "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+  for (size_t i = 0; i < etags.size(); ++i) {
+    out += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>";
+    AppendEscaped(etags[i], &out);
+    out += "</ETag></Part>";
+  }
+  out += "</CompleteMultipartUpload>";
+  return out;
 }
 
 bool ParseS3Error(std::string_view xml, S3Error* error) {

@@ -1,5 +1,6 @@
 // The XML S3 speaks, read with pugixml: ListObjectsV2 answers, DeleteObjects
-// requests and answers, error bodies.
+// requests and answers, the answers of copies (CopyObject, and the requests
+// of a multipart copy) and CompleteMultipartUpload's request, error bodies.
 //
 // Strictness is the point. A GC that takes a broken listing for a short one
 // deletes what the missing keys reference, so every parser here answers a
@@ -86,6 +87,33 @@ struct DeleteOutcome {
 // <Deleted> or <Error> without Key, a bad percent escape.
 Status ParseDeleteObjectsResult(std::string_view xml,
                                 std::vector<DeleteOutcome>* outcomes);
+
+// Copies. CopyObject, UploadPartCopy and CompleteMultipartUpload answer
+// 200 as soon as they start, then keep the connection alive with white
+// space until the work is done, and only then write the result or an
+// <Error>: a 200 is no success until its body says so. Each parser below
+// takes one result and gives its ETag (or upload id) verbatim, quotes and
+// all, as CompleteMultipartUpload wants the parts' ETags back; anything
+// else is Corruption "<request> response: <what>": not XML (a body cut
+// short included), an <Error> (named with its code and message), another
+// root element, no ETag (no UploadId) where one is required.
+//
+// CopyObject's <CopyObjectResult>.
+Status ParseCopyObjectResult(std::string_view xml, std::string* etag);
+// UploadPartCopy's <CopyPartResult>.
+Status ParseCopyPartResult(std::string_view xml, std::string* etag);
+// CreateMultipartUpload's <InitiateMultipartUploadResult>: its UploadId.
+Status ParseInitiateMultipartUploadResult(std::string_view xml,
+                                          std::string* upload_id);
+// CompleteMultipartUpload's <CompleteMultipartUploadResult>. Its ETag may
+// be empty: RADOS Gateway 16 sends <ETag></ETag> (and the object's ETag
+// only to a repeated completion); the root is what says it is done.
+Status ParseCompleteMultipartUploadResult(std::string_view xml,
+                                          std::string* etag);
+
+// The body of a CompleteMultipartUpload request: part i + 1 has ETag
+// etags[i] (as UploadPartCopy gave it), in that order.
+std::string CompleteMultipartUploadBody(const std::vector<std::string>& etags);
 
 struct S3Error {
   std::string code;  // "NoSuchKey", "SlowDown", "AccessDenied", ...

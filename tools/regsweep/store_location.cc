@@ -159,7 +159,7 @@ std::vector<std::pair<std::string, uint64_t>> StoreRequestCounts(
           {"get", counts->get.load()},
           {"head", counts->head.load()},
           {"delete_objects", counts->delete_batches.load()},
-          {"put", counts->put.load()},
+          {"put", counts->put.load()}, {"copy", counts->copy.load()},
           {"retries", counts->retries.load()}};
 }
 
