@@ -17,6 +17,24 @@ std::string RunLockPath() { return Join(RegsweepRoot(), "lock"); }
 std::string RunLockTakeoverPath(std::string_view token) {
   return Join(RegsweepRoot(), "lock.takeover." + std::string(token));
 }
+std::string QuarantineRoot() { return Join(RegsweepRoot(), "quarantine"); }
+std::string QuarantineRunDir(std::string_view run) {
+  return Join(QuarantineRoot(), run);
+}
+std::string QuarantineRecordDir(std::string_view run) {
+  return Join(QuarantineRunDir(run), "record");
+}
+// Zero-padded, so that the names sort as the numbers do.
+std::string QuarantineRecordPath(std::string_view run, uint64_t sequence) {
+  std::string number = std::to_string(sequence);
+  if (number.size() < 8) number.insert(0, 8 - number.size(), '0');
+  return Join(QuarantineRecordDir(run), number);
+}
+std::string QuarantinedKey(std::string_view run, std::string_view key) {
+  const std::string v2 = V2Root();
+  std::string_view below = key.substr(v2.size());  // "/blobs/..."
+  return QuarantineRunDir(run) + "/v2" + std::string(below);
+}
 std::string BlobsRoot() { return Join(V2Root(), "blobs"); }
 std::string BlobAlgorithmDir(std::string_view algorithm) {
   return Join(BlobsRoot(), algorithm);

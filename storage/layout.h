@@ -15,6 +15,13 @@
 //
 //   docker/registry/regsweep/lock
 //   docker/registry/regsweep/lock.takeover.<token>
+//   docker/registry/regsweep/quarantine/<run>/record/<00000001>...
+//   docker/registry/regsweep/quarantine/<run>/v2/<what the run moved>
+//
+// A run's quarantine mirrors v2/: the blob docker/registry/v2/blobs/X is
+// quarantined as docker/registry/regsweep/quarantine/<run>/v2/blobs/X.
+// Nothing of it is below v2/, so the registry never serves it and
+// distribution's own collector never parses it.
 #ifndef REGSWEEP_STORAGE_LAYOUT_H_
 #define REGSWEEP_STORAGE_LAYOUT_H_
 
@@ -97,6 +104,14 @@ std::string UploadHashStatePath(std::string_view repository,
 std::string RegsweepRoot();  // docker/registry/regsweep
 std::string RunLockPath();   // .../lock
 std::string RunLockTakeoverPath(std::string_view token);
+
+// Quarantines (storage/quarantine.h): where run `run` moves what it
+// removes, its record files, and where key `key` (below V2Root()) goes.
+std::string QuarantineRoot();  // .../regsweep/quarantine
+std::string QuarantineRunDir(std::string_view run);
+std::string QuarantineRecordDir(std::string_view run);
+std::string QuarantineRecordPath(std::string_view run, uint64_t sequence);
+std::string QuarantinedKey(std::string_view run, std::string_view key);
 
 // Joins two relative paths with one '/'.
 std::string Join(std::string_view a, std::string_view b);

@@ -604,6 +604,11 @@ Status Registry::CheckCanRemoveLayerLinks(const std::string& repository) const {
 }
 
 Status Registry::RemoveBlob(const Digest& digest) const {
+  if (!quarantine_run_.empty()) {
+    std::vector<Status> results;
+    QuarantineTreesAt({layout::BlobDir(digest)}, &results);
+    return results.front();
+  }
   // The data file goes first: a blob directory without data is not a blob
   // to the registry, and a rerun removes the empty directory.
   std::vector<Status> results;
@@ -618,6 +623,7 @@ Status Registry::RemoveBlob(const Digest& digest) const {
 void Registry::RemoveTreesAt(const std::vector<std::string>& paths,
                              const std::string& usual_key, bool few_keys,
                              std::vector<Status>* results) const {
+  if (!quarantine_run_.empty()) return QuarantineTreesAt(paths, results);
   std::vector<TreeGroup> groups;
   std::map<std::string_view, size_t> group_of;  // views of `paths`
   std::vector<std::pair<size_t, size_t>> place;  // (group, name) of paths[i]
@@ -634,6 +640,19 @@ void Registry::RemoveTreesAt(const std::vector<std::string>& paths,
   store_->DeleteTreeGroups(groups, usual_key, &outcomes);
   results->clear();
   for (const auto& [g, n] : place) results->push_back(outcomes[g][n]);
+}
+
+void Registry::QuarantineTreesAt(const std::vector<std::string>& paths,
+                                 std::vector<Status>* results) const {
+  std::vector<TreeMove> moves;
+  moves.reserve(paths.size());
+  for (const std::string& path : paths) {
+    moves.push_back(TreeMove{path, layout::QuarantinedKey(quarantine_run_, path)});
+  }
+  store_->MoveTrees(moves, results);
+  for (Status& s : *results) {
+    if (s.IsNotFound()) s = Status::OK();  // gone already, as with deletion
+  }
 }
 
 void Registry::RemoveBlobsAnywhere(const std::vector<Digest>& digests,
@@ -818,6 +837,11 @@ Status Registry::RemoveTag(const std::string& repository,
                            const std::string& tag) const {
   Status s = CheckTagNames(repository, tag);
   if (!s.ok()) return s;
+  if (!quarantine_run_.empty()) {
+    std::vector<Status> results;
+    QuarantineTreesAt({layout::TagDir(repository, tag)}, &results);
+    return results.front();
+  }
   return store_->DeleteTree(layout::TagDir(repository, tag));
 }
 

@@ -153,6 +153,19 @@ class Registry {
 
   explicit Registry(Store* store) : store_(store) {}
 
+  // This registry, except that its removals (RemoveBlob, RemoveTag and the
+  // batches below) move each tree into run `run`'s quarantine
+  // (storage/quarantine.h) instead of deleting it; a tree already gone is
+  // OK, as with deletion. The caller writes the run's record first and
+  // checks Quarantine::CheckUsable. `run` must be a valid run name.
+  Registry QuarantiningInto(std::string run) const {
+    Registry quarantining(store_);
+    quarantining.quarantine_run_ = std::move(run);
+    return quarantining;
+  }
+  // The run removals move into; empty when they delete.
+  const std::string& quarantine_run() const { return quarantine_run_; }
+
   // What the store's backend promises (storage/store.h).
   Capabilities capabilities() const { return store_->capabilities(); }
 
@@ -412,7 +425,13 @@ class Registry {
   LinkInfo ToLink(const std::string& path, ObjectContents file) const;
   LinkInfo ReadLink(const std::string& path) const;
 
+  // Moves each of `paths` into quarantine_run_'s area instead of deleting
+  // it: RemoveTreesAt's results, for a quarantining registry.
+  void QuarantineTreesAt(const std::vector<std::string>& paths,
+                         std::vector<Status>* results) const;
+
   Store* store_;
+  std::string quarantine_run_;
 };
 
 }  // namespace regsweep::storage
