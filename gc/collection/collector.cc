@@ -13,7 +13,10 @@
 #include "gc/incremental/change_stamp.h"
 #include "gc/collection/mark.h"
 #include "gc/collection/sweep.h"
+#include "gc/quarantine/quarantine_catalog.h"
+#include "gc/quarantine/quarantine_writer.h"
 #include "index/ref_index.h"
+#include "storage/quarantine.h"
 #include "storage/registry.h"
 #include "util/clock.h"
 
@@ -115,6 +118,66 @@ void FillFromSweep(SweepResult* sweep, GcReport* report) {
   report->sweep = std::move(*sweep);
 }
 
+// A real run reads what every quarantine holds (to rescue and to purge)
+// and, when it quarantines, checks that its moves can be made at all:
+// otherwise it stops before the mark, with nothing changed.
+Status PrepareQuarantine(const storage::Quarantine& quarantine,
+                         const GcOptions& options,
+                         std::vector<QuarantinedRun>* runs, GcReport* report) {
+  if (options.quarantine != nullptr) {
+    report->quarantine.run = options.quarantine->run();
+    Status s = quarantine.CheckUsable();
+    if (!s.ok()) {
+      return Status::NotSupported(
+          s.ToString(),
+          "so what this run removes cannot be quarantined; put "
+          "docker/registry/regsweep on the same filesystem, or delete at "
+          "once with --quarantine-for 0");
+    }
+  }
+  Status s = ReadQuarantineCatalog(quarantine, /*keep_items=*/true, runs);
+  // This run's own (tag rm --then-gc records its tags first) is neither
+  // purged nor rescued from.
+  std::erase_if(*runs, [&](const QuarantinedRun& run) {
+    return run.run == report->quarantine.run;
+  });
+  if (!s.ok()) {
+    // Nothing in the registry depends on it: the run goes on, rescuing
+    // and purging nothing.
+    report->warnings.push_back("cannot read the quarantines (" + s.ToString() +
+                               "): none is purged or rescued from this run");
+  }
+  return Status::OK();
+}
+
+// Purges the quarantines old enough (never this run's: it is not among
+// `runs`, read before it began) and counts what is held afterwards.
+void FinishQuarantine(const storage::Quarantine& quarantine,
+                      const std::vector<QuarantinedRun>& runs,
+                      GcReport* report) {
+  const GcOptions& options = report->options;
+  QuarantineReport& q = report->quarantine;
+  if (report->fatal.empty()) {
+    PurgeExpired(quarantine, runs, options.now_ns - options.quarantine_for_ns,
+                 &q.purged);
+  }
+  for (const QuarantinedRun& run : runs) {
+    if (std::find(q.purged.purged.begin(), q.purged.purged.end(), run.run) !=
+        q.purged.purged.end()) {
+      continue;
+    }
+    ++q.runs_held;
+    q.bytes_held += run.bytes;
+  }
+  q.bytes_held -= std::min(q.bytes_held, q.rescued.bytes_restored);
+  if (!q.run.empty() && report->sweep.blobs_deleted +
+                                report->sweep.manifests_deleted +
+                                report->sweep.layer_links_deleted > 0) {
+    ++q.runs_held;
+    q.bytes_held += report->sweep.bytes_deleted;
+  }
+}
+
 Status RunPhases(storage::Store* store, index::RefIndex* index,
                  GcProgress* progress, GcReport* report) {
   const GcOptions& options = report->options;
@@ -129,6 +192,16 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   }
   if (!s.ok()) return s;
 
+  storage::Quarantine quarantine(store);
+  std::vector<QuarantinedRun> quarantined;
+  if (!options.dry_run) {
+    s = PrepareQuarantine(quarantine, options, &quarantined, report);
+    if (!s.ok()) {
+      report->fatal.push_back(s.ToString());
+      return Status::OK();
+    }
+  }
+
   auto start = std::chrono::steady_clock::now();
   MarkResult mark;
   Mark(registry, options, index, report->pass == PassKind::kIncremental, progress,
@@ -141,6 +214,14 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
     sweep_options.dry_run = true;
   }
   FillFromMark(registry, &mark, !sweep_options.dry_run, report);
+
+  if (!sweep_options.dry_run && !quarantined.empty()) {
+    auto rescue_start = std::chrono::steady_clock::now();
+    RescueNeeded(quarantine, registry, quarantined,
+                 [&](const Digest& d) { return mark.marked.Contains(d); },
+                 &report->quarantine.rescued);
+    report->phases.emplace_back("rescue", SecondsSince(rescue_start));
+  }
 
   SweepResult sweep;
   LinkedBlobs linked;
@@ -157,6 +238,7 @@ Status RunPhases(storage::Store* store, index::RefIndex* index,
   Sweep(registry, sweep_options, mark, listing, progress, &sweep);
   if (!mark.fatal.empty()) RefuseEligible(&sweep, report);
   FillFromSweep(&sweep, report);
+  if (!sweep_options.dry_run) FinishQuarantine(quarantine, quarantined, report);
   if (index != nullptr && report->fatal.empty()) {
     s = index->Flush();  // the pass's writes first, then the mark that says so
     if (s.ok()) s = index->SetMeta("last_pass", PassKindName(report->pass));

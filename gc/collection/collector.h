@@ -13,6 +13,8 @@
 #include "gc/collection/options.h"
 #include "gc/collection/problem.h"
 #include "gc/collection/sweep.h"
+#include "gc/quarantine/purge.h"
+#include "gc/quarantine/restore.h"
 #include "storage/store.h"
 #include "util/status.h"
 
@@ -41,6 +43,19 @@ struct ManifestEligible {
   std::vector<std::string> tag_history;
 };
 
+// What a real run did with quarantines (storage/quarantine.h).
+struct QuarantineReport {
+  // The run this one's removals went to; empty when they were deleted.
+  std::string run;
+  // Blobs a kept manifest references, found in a quarantine and put back.
+  RestoreOutcome rescued;
+  // Quarantines older than GcOptions::quarantine_for_ns, deleted.
+  PurgeOutcome purged;
+  // What every quarantine holds after the run, this run's included.
+  uint64_t runs_held = 0;
+  uint64_t bytes_held = 0;
+};
+
 struct GcReport {
   std::string version = kRegsweepVersion;
   std::string store;  // the store's Describe(""): its root directory
@@ -67,6 +82,7 @@ struct GcReport {
   // S3: list, get, head, delete_objects, retries); empty otherwise. Filled
   // by whoever opened the store: RunGc knows no backend.
   std::vector<std::pair<std::string, uint64_t>> store_requests;
+  QuarantineReport quarantine;
 };
 
 // Runs a collection over `store`. Returns non-OK only when the run could

@@ -11,6 +11,8 @@
 
 namespace regsweep::gc {
 
+class QuarantineWriter;  // gc/quarantine/quarantine_writer.h
+
 struct GcOptions {
   // Report what would be deleted; delete nothing.
   bool dry_run = false;
@@ -40,6 +42,14 @@ struct GcOptions {
   // removes, chunk by chunk right after each deletion, so that the
   // registry stops answering that a deleted blob exists.
   storage::DescriptorCache* descriptor_cache = nullptr;
+  // Where a real sweep puts what it removes; not owned. Null: it deletes
+  // at once. Otherwise each batch is recorded, then moved into the run's
+  // quarantine (storage/quarantine.h), and a batch whose record could not
+  // be written is not touched.
+  QuarantineWriter* quarantine = nullptr;
+  // How long a quarantine is kept: a real run purges the quarantines of
+  // runs that began longer ago than this (0: every one).
+  int64_t quarantine_for_ns = 24 * 3600LL * 1000000000LL;
 };
 
 // Counters a run updates as it goes; another thread may read them at any

@@ -68,6 +68,35 @@ void WriteEligible(JsonWriter* w, const GcReport& r, const Sink& sink) {
   w->EndArray();
 }
 
+void WriteQuarantine(JsonWriter* w, const QuarantineReport& q) {
+  w->Key("quarantine");
+  w->BeginObject();
+  w->Key("run");
+  if (q.run.empty()) {
+    w->Null();
+  } else {
+    w->String(q.run);
+  }
+  w->Key("rescued_blobs");
+  w->BeginArray();
+  for (const auto& [digest, run] : q.rescued.blobs) {
+    w->BeginObject();
+    w->Field("digest", digest.str());
+    w->Field("run", run);
+    w->EndObject();
+  }
+  w->EndArray();
+  w->FieldUint("rescued_links", q.rescued.Restored() - q.rescued.blobs.size());
+  w->Key("purged_runs");
+  WriteStrings(w, q.purged.purged);
+  w->FieldUint("purged_bytes", q.purged.bytes);
+  w->Key("kept_runs");
+  WriteStrings(w, q.purged.kept);
+  w->FieldUint("runs_held", q.runs_held);
+  w->FieldUint("bytes_held", q.bytes_held);
+  w->EndObject();
+}
+
 }  // namespace
 
 std::string ReportToJson(const GcReport& r) {
@@ -137,6 +166,7 @@ void WriteReportJson(const GcReport& r, const Sink& sink) {
     w.Double(seconds);
   }
   w.EndObject();
+  WriteQuarantine(&w, r.quarantine);
   if (!r.store_requests.empty()) {
     w.Key("store_requests");
     w.BeginObject();

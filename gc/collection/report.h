@@ -19,7 +19,11 @@ namespace regsweep::gc {
 //  "bytes_deleted", "manifests_deleted", "layer_links_deleted",
 //  "problems": [{"kind", "path", "repository", "digest", "detail"}],
 //  "fatal": null or the first fatal error, "fatal_errors": [...],
-//  "errors": [...], "phases": {"mark": s, "plan": s, "delete": s}}
+//  "errors": [...], "phases": {"mark": s, "plan": s, "delete": s},
+//  "quarantine": {"run": the run this one's removals went to, or null
+//  (deleted at once), "rescued_blobs": [{"digest", "run"}],
+//  "rescued_links", "purged_runs": [...], "purged_bytes", "kept_runs":
+//  ["<run>: why"], "runs_held", "bytes_held"}}
 std::string ReportToJson(const GcReport& report);
 // The same text, handed to `sink` in pieces as it is written, so that a
 // report naming a million blobs is never held whole in memory.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "gc/quarantine/quarantine_writer.h"
 #include "util/clock.h"
 
 namespace regsweep::gc {
@@ -106,6 +107,32 @@ class Gatherer {
 // What becomes of an unmarked blob.
 enum class Verdict : uint8_t { kEligible, kRecent, kNoData, kOddData, kGone };
 
+// The quarantine items of manifests[begin, end): each one's tag history
+// entries, then its revision, as Registry::RemoveManifests removes them.
+std::vector<storage::QuarantinedItem> ManifestItems(
+    const std::vector<ManifestToDelete>& manifests, size_t begin, size_t end) {
+  using Kind = storage::QuarantinedItem::Kind;
+  std::vector<storage::QuarantinedItem> items;
+  for (size_t i = begin; i < end; ++i) {
+    const ManifestToDelete& m = manifests[i];
+    for (const std::string& tag : *m.tags) {
+      items.push_back({Kind::kTagIndexEntry, m.digest, m.repository, tag});
+    }
+    items.push_back({Kind::kRevision, m.digest, m.repository});
+  }
+  return items;
+}
+
+std::vector<storage::QuarantinedItem> BlobItems(
+    const std::vector<EligibleBlob>& blobs, size_t begin, size_t end) {
+  std::vector<storage::QuarantinedItem> items;
+  for (size_t i = begin; i < end; ++i) {
+    items.push_back({storage::QuarantinedItem::Kind::kBlob, blobs[i].digest, "",
+                     "", blobs[i].bytes});
+  }
+  return items;
+}
+
 class Sweeper {
  public:
   Sweeper(const storage::Registry& registry, const GcOptions& options,
@@ -116,7 +143,10 @@ class Sweeper {
         mark_(mark),
         listing_options_(listing_options),
         progress_(progress),
-        result_(result) {}
+        result_(result),
+        remover_(options.quarantine != nullptr
+                     ? options.quarantine->Quarantining(registry)
+                     : registry) {}
 
   void Run();
 
@@ -142,6 +172,18 @@ class Sweeper {
     return options_.grace_ns > 0 &&
            mtime_ns > options_.now_ns - options_.grace_ns;
   }
+  // With a quarantine, records `items` before they are moved: false (and
+  // the failure reported) when the record could not be written, so the
+  // batch must stay where it is.
+  bool Recorded(const char* reason, std::vector<storage::QuarantinedItem> items) {
+    if (options_.quarantine == nullptr) return true;
+    Status s = options_.quarantine->Record(reason, std::move(items));
+    if (!s.ok()) {
+      Failed(Status::IOError(s.ToString(),
+                             "could not record the batch, so it was not moved"));
+    }
+    return s.ok();
+  }
   void Failed(const Status& s) {
     std::lock_guard<std::mutex> lock(errors_mu_);
     result_->errors.push_back(s);
@@ -161,6 +203,8 @@ class Sweeper {
   const ListingOptions& listing_options_;
   GcProgress* progress_;
   SweepResult* result_;
+  // What removes: registry_ itself, or registry_ moving into the quarantine.
+  const storage::Registry remover_;
   std::mutex errors_mu_;
 };
 
@@ -387,8 +431,13 @@ void Sweeper::DeleteManifests() {
       const ManifestToDelete& m = manifests[i];
       removals.push_back({&m.repository, &m.digest, m.tags.get()});
     }
+    if (!Recorded("not referenced by any tag (--delete-untagged)",
+                  ManifestItems(manifests, begin, end))) {
+      for (size_t i = begin; i < end; ++i) Step();
+      return;
+    }
     std::vector<Status> results;
-    registry_.RemoveManifests(removals, &results);
+    remover_.RemoveManifests(removals, &results);
     if (options_.descriptor_cache != nullptr) {
       // Consecutive manifests of one repository, forgotten together.
       for (size_t i = begin; i < end;) {
@@ -432,8 +481,13 @@ void Sweeper::DeleteBlobs(const BlobListing& listing) {
   tbb::parallel_for(size_t{0}, chunks.size(), [&](size_t c) {
     const size_t begin = groups[chunks[c].first].first;
     const size_t end = groups[chunks[c].second - 1].second;
+    if (!Recorded("no kept manifest references it",
+                  BlobItems(blobs, begin, end))) {
+      for (size_t i = begin; i < end; ++i) Step();
+      return;
+    }
     std::vector<Status> results;
-    registry_.RemoveBlobsAnywhere(DigestsIn(blobs, {begin, end}), &results);
+    remover_.RemoveBlobsAnywhere(DigestsIn(blobs, {begin, end}), &results);
     if (options_.descriptor_cache != nullptr) {
       Forget(options_.descriptor_cache->ForgetBlobs(
           DigestsIn(blobs, {begin, end})));
@@ -456,8 +510,16 @@ void Sweeper::DeleteBlobs(const BlobListing& listing) {
     }
   });
   // Directories an interrupted run left without data finish going now.
+  std::vector<storage::QuarantinedItem> empty_items;
   for (const Digest& digest : listing.empty_directories) {
-    Status s = registry_.RemoveBlob(digest);
+    empty_items.push_back({storage::QuarantinedItem::Kind::kBlob, digest});
+  }
+  const bool empty_recorded = Recorded(
+      "a blob directory without data (left by an interrupted run)",
+      std::move(empty_items));
+  for (const Digest& digest : listing.empty_directories) {
+    if (!empty_recorded) break;
+    Status s = remover_.RemoveBlob(digest);
     if (!s.ok()) Failed(s);
     UpdateStoredListing(digest, {}, /*all_gone=*/false);
   }
@@ -522,8 +584,19 @@ void Sweeper::DeleteLayerLinks(const BlobListing& listing) {
     for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
       sets.push_back({&repositories[i].repository, &dangling[i]});
     }
+    std::vector<storage::QuarantinedItem> items;
+    for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+      for (const Digest& layer : dangling[i]) {
+        items.push_back({storage::QuarantinedItem::Kind::kLayerLink, layer,
+                         repositories[i].repository});
+      }
+    }
+    if (!Recorded("its blob is not in the store", std::move(items))) {
+      for (size_t i = chunks[c].first; i < chunks[c].second; ++i) Step();
+      return;
+    }
     std::vector<std::vector<Status>> results;
-    registry_.RemoveLayerLinkSets(sets, &results);
+    remover_.RemoveLayerLinkSets(sets, &results);
     for (size_t i = chunks[c].first;
          options_.descriptor_cache != nullptr && i < chunks[c].second; ++i) {
       Forget(options_.descriptor_cache->ForgetLinks(repositories[i].repository,

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "gc/inspection/census.h"
+#include "gc/quarantine/quarantine_catalog.h"
 #include "index/ref_index.h"
 #include "storage/registry.h"
 #include "util/clock.h"
@@ -179,6 +180,23 @@ void Measurer::CountTotals() {
 
 }  // namespace
 
+// From the runs' records: the space is what their blobs held when moved.
+static void MeasureQuarantines(storage::Store* store, DiskUsageReport* report) {
+  std::vector<QuarantinedRun> runs;
+  Status s = ReadQuarantineCatalog(storage::Quarantine(store), false, &runs);
+  if (!s.ok()) {
+    report->warnings.push_back("cannot read the quarantines: " + s.ToString());
+  }
+  for (const QuarantinedRun& run : runs) {
+    if (!run.readable.ok()) {
+      report->warnings.push_back("quarantine " + run.run + ": " +
+                                 run.readable.ToString());
+    }
+    ++report->quarantine_runs;
+    report->quarantine_bytes += run.bytes;
+  }
+}
+
 Status MeasureDiskUsage(storage::Store* store, const DiskUsageOptions& options,
                         GcProgress* progress, DiskUsageReport* report) {
   DiskUsageOptions resolved = options;
@@ -188,6 +206,7 @@ Status MeasureDiskUsage(storage::Store* store, const DiskUsageOptions& options,
   RunWithJobs(resolved.jobs, [&] {
     result = Measurer(store, resolved, progress, report).Run();
   });
+  if (result.ok()) MeasureQuarantines(store, report);
   return result;
 }
 
@@ -223,6 +242,8 @@ std::string DiskUsageToJson(const DiskUsageReport& report) {
   w.FieldUint("missing_blobs", report.missing_blobs);
   w.Key("grace_seconds");
   w.Int(report.grace_ns / 1000000000LL);
+  w.FieldUint("quarantine_runs", report.quarantine_runs);
+  w.FieldUint("quarantine_bytes", report.quarantine_bytes);
   w.EndObject();
   w.Key("warnings");
   w.BeginArray();

@@ -57,6 +57,10 @@ struct DiskUsageReport {
   uint64_t grace_blobs = 0;  // unreferenced, but within the grace period
   uint64_t grace_bytes = 0;
   uint64_t missing_blobs = 0;  // referenced, but not in the store
+  // What the quarantines hold (storage/quarantine.h): space a later run
+  // frees when it purges them, or that a restore puts back. Not in `bytes`.
+  uint64_t quarantine_runs = 0;
+  uint64_t quarantine_bytes = 0;
   int64_t grace_ns = 0;
   // Why the figures may be off (a manifest the mark could not read: then gc
   // would delete nothing, and reclaimable is 0).
@@ -73,7 +77,7 @@ Status MeasureDiskUsage(storage::Store* store, const DiskUsageOptions& options,
 //   "unique_blobs", "unique_bytes", "shared_blobs", "shared_bytes"}],
 //  "total": {"blobs", "bytes", "referenced_blobs", "referenced_bytes",
 //  "reclaimable_blobs", "reclaimable_bytes", "grace_blobs", "grace_bytes",
-//  "missing_blobs", "grace_seconds"}, "warnings": [...], "phases": {...}}
+//  "missing_blobs", "grace_seconds", "quarantine_runs", "quarantine_bytes"}, "warnings": [...], "phases": {...}}
 std::string DiskUsageToJson(const DiskUsageReport& report);
 
 }  // namespace regsweep::gc

@@ -8,11 +8,11 @@
 _regsweep_flags()
 {
     local run="-d --dry-run -m --delete-untagged --grace -j --jobs --index
-               --full --json -q --quiet --log-format --wait"
+               --full --json -q --quiet --log-format --wait --quarantine-for"
     local s3="--s3-endpoint --s3-region --s3-concurrency --s3-ca-bundle
               --s3-addressing --s3-skip-verify"
     local removal="-d --dry-run --then-gc --grace -j --jobs --json -q --quiet
-                   --wait $s3"
+                   --wait --quarantine-for $s3"
     run="$run $s3"
     case $1 in
         gc) echo "-h --help -c --config --store $run" ;;
@@ -34,6 +34,11 @@ _regsweep_flags()
             ;;
         du) echo "-h --help --store --json --index --grace -j --jobs $s3" ;;
         index*) echo "-h --help --index --json" ;;
+        "quarantine ls" | "quarantine purge")
+            echo "-h --help --json --older-than --all -d --dry-run --wait $s3"
+            ;;
+        quarantine) echo "-h --help" ;;
+        restore) echo "-h --help --wait $s3" ;;
     esac
 }
 
@@ -45,7 +50,7 @@ _regsweep_takes_value()
             --policy | --repo | --keep-last | --keep-tag | --older-than | \
             --verify-threads | --digest | --log-format | --s3-endpoint | \
             --s3-region | --s3-concurrency | --s3-ca-bundle | --s3-addressing | \
-            --wait)
+            --wait | --quarantine-for)
             return 0
             ;;
     esac
@@ -59,16 +64,19 @@ _regsweep()
 
     if ((cword == 1)); then
         COMPREPLY=($(compgen -W 'gc garbage-collect index tag retain audit
-            why du help --help --version' -- "$cur"))
+            why du quarantine restore help --help --version' -- "$cur"))
         return
     fi
 
     local command=${words[1]} first=2
     case $command in
-        tag | index)
+        tag | index | quarantine)
             if ((cword == 2)); then
                 case $command in
                     tag) COMPREPLY=($(compgen -W 'ls rm --help' -- "$cur")) ;;
+                    quarantine)
+                        COMPREPLY=($(compgen -W 'ls purge --help' -- "$cur"))
+                        ;;
                     index)
                         COMPREPLY=($(compgen -W 'stats referrers --help' \
                             -- "$cur"))
@@ -79,7 +87,7 @@ _regsweep()
             command="$command ${words[2]}"
             first=3
             ;;
-        gc | garbage-collect | retain | audit | why | du) ;;
+        gc | garbage-collect | retain | audit | why | du | restore) ;;
         *) return ;;
     esac
 
@@ -106,7 +114,7 @@ _regsweep()
             COMPREPLY=($(compgen -W 'text json logstash' -- "$cur"))
             return
             ;;
-        --grace | --older-than | --wait)
+        --grace | --older-than | --wait | --quarantine-for)
             COMPREPLY=($(compgen -W '0 30m 1h 2d 1w 4w' -- "$cur"))
             return
             ;;
@@ -137,7 +145,8 @@ _regsweep()
         garbage-collect)
             ((n == 0)) && _filedir '@(yml|yaml)'
             ;;
-        gc | retain | audit | du | why | "tag ls" | "tag rm")
+        gc | retain | audit | du | why | restore | "tag ls" | "tag rm" | \
+            "quarantine ls" | "quarantine purge")
             # STORE, the storage root; REPO, REPO:TAG and DIGEST are not
             # completed.
             ((n == 0)) && _filedir -d

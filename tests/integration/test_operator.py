@@ -2,8 +2,9 @@
 """What an operator replacing `registry garbage-collect` trips over: a run
 refuses before it deletes anything when it cannot write what it was asked to
 write or may not delete, says so once, and a store grown onto another disk
-through symbolic links is collected; two real runs at once, and a run
-killed while it holds the store's lock.
+through symbolic links is collected; two real runs at once, a run
+killed while it holds the store's lock, and a run undone from its
+quarantine.
 
 Run by ctest as: python3 test_operator.py --regsweep PATH --gen-store PATH
 """
@@ -128,7 +129,10 @@ def summaries(t, rs, wd):
         print("SKIP failed deletions: chattr +i is not permitted here")
         return
     try:
-        p = run([rs, "gc", store.root, "--grace", "0"])
+        # Deleted at once (a quarantine moves the directory, which an
+        # immutable file inside does not prevent).
+        p = run([rs, "gc", store.root, "--grace", "0", "--quarantine-for",
+                 "0"])
     finally:
         run(["chattr", "-i", data])
     t.check(p.returncode == 1 and "failed              1 deletion " in p.stdout,
@@ -248,6 +252,75 @@ def killed_run_lock(t, rs, wd, gen):
             "to do")
 
 
+def tree_of(root, below):
+    """Every path below root/below with its mode and, for files, bytes."""
+    tree = {}
+    top = os.path.join(root, below)
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            data = None
+            if name in filenames:
+                with open(path, "rb") as f:
+                    data = f.read()
+            tree[os.path.relpath(path, top)] = (st.st_mode, data)
+    return tree
+
+
+def quarantine_and_restore(t, rs, wd, gen):
+    """A real run moves what it removes into the quarantine, `restore`
+    gives the store back exactly, and a later run purges old quarantines."""
+    if not gen:
+        return
+    root = generated_store(wd, gen, "quarantine")
+    before = tree_of(root, V2)
+    report_path = os.path.join(wd, "quarantine.json")
+    p = run([rs, "gc", root, "-m", "--grace", "0", "--json", report_path])
+    report = json_report(report_path)
+    quarantine = report.get("quarantine") or {}
+    t.check(p.returncode == 0 and quarantine.get("run")
+            and report.get("blobs_deleted", 0) > 1000
+            and quarantine.get("bytes_held") == report.get("bytes_deleted"),
+            "quarantine: a real gc -m moves its blobs into a named run",
+            f"exit {p.returncode}: {json.dumps(quarantine)} {p.stderr[-500:]}")
+    t.check("quarantined" in p.stdout and "quarantine holds" in p.stdout,
+            "quarantine: the summary says what was quarantined and held",
+            p.stdout[-800:])
+    area = os.path.join(root, "docker", "registry", "regsweep", "quarantine",
+                        quarantine.get("run", "?"))
+    t.check(os.path.isdir(os.path.join(area, "record"))
+            and tree_of(root, V2) != before,
+            "quarantine: the run's area and record exist, v2/ changed")
+    ls = run([rs, "quarantine", "ls", root, "--json", "-"])
+    runs = json.loads(ls.stdout).get("runs", []) if ls.returncode == 0 else []
+    t.check(len(runs) == 1 and runs[0]["blobs"] == report["blobs_deleted"]
+            and runs[0]["revisions"] == report["manifests_deleted"]
+            and runs[0]["layers"] == report["layer_links_deleted"],
+            "quarantine ls: one run, with the report's counts",
+            f"exit {ls.returncode}: {ls.stdout[-600:]} {ls.stderr[-300:]}")
+    restore = run([rs, "restore", root, quarantine.get("run", "?")])
+    t.check(restore.returncode == 0 and not os.path.exists(area),
+            "restore RUN: exit 0, the run's area is gone",
+            f"exit {restore.returncode}: {restore.stdout} {restore.stderr}")
+    after = tree_of(root, V2)
+    differ = sorted(set(before) ^ set(after)) + sorted(
+        k for k in before if k in after and before[k] != after[k])
+    t.check(not differ, "restore RUN: v2/ is as before the run (every path, "
+            "content and mode)", f"{len(differ)} differ: {differ[:5]}")
+    # Quarantined again; a run with --quarantine-for 0 then purges it.
+    run([rs, "gc", root, "-m", "--grace", "0", "-q"])
+    purge_json = os.path.join(wd, "purge.json")
+    again = run([rs, "gc", root, "--grace", "0", "--quarantine-for", "0",
+                 "-q", "--json", purge_json])
+    purged = (json_report(purge_json).get("quarantine") or {})
+    t.check(again.returncode == 0 and len(purged.get("purged_runs", [])) == 1
+            and purged.get("runs_held") == 0
+            and "no quarantine" in run([rs, "quarantine", "ls", root]).stdout,
+            "quarantine: a run with --quarantine-for 0 purges the old run",
+            f"exit {again.returncode}: {json.dumps(purged)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--regsweep", required=True)
@@ -262,7 +335,8 @@ def main():
                 part(t, args.regsweep, wd)
             except Exception:
                 t.crash(part.__name__)
-        for part in (two_runs_at_once, killed_run_lock):
+        for part in (two_runs_at_once, killed_run_lock,
+                     quarantine_and_restore):
             try:
                 part(t, args.regsweep, wd, args.gen_store)
             except Exception:

@@ -34,18 +34,24 @@ own copy of that snapshot under its own root prefix:
   lock        the run lock on S3: a lock another host holds stops a real
               run with exit 4 and nothing changed (so the gateway honours
               If-None-Match: *); a real run then takes and removes its own.
+  quarantine  a real run moves into the quarantine (every key removed has
+              a whole copy there); `restore latest` gives every key back
+              with its ETag; --quarantine-for 0 purges.
   gen_store   a `gen_store --sample` store loaded with s3_load.py: default
               dry run == distribution's; -m eligible within distribution's.
 
 Usage (as ctest runs it):
   test_s3_registry.py --regsweep PATH --gen-store PATH [--keep]
-      [--distribution-only] [--parts oracle,dry,real,proxy,faults,lock,gen]
+      [--distribution-only]
+      [--parts oracle,dry,real,proxy,faults,lock,quarantine,gen]
 --distribution-only checks only the harness and distribution's side.
 Exit status 0 only if every check passed; the last line is `N passed, N failed`.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -58,7 +64,8 @@ import s3_load  # noqa: E402
 from oci_layouts import MT_INDEX, MT_MANIFEST, build_reference_store  # noqa: E402
 from s3_proxy import S3Proxy  # noqa: E402
 
-PARTS = ("oracle", "dry", "real", "proxy", "faults", "lock", "gen")
+PARTS = ("oracle", "dry", "real", "proxy", "faults", "lock", "quarantine",
+         "gen")
 # How long the `slow` fault holds an answer: longer than regsweep's stall
 # timeout (storage/s3/http_client.h: 30 s without a byte).
 SLOW_SECONDS = float(os.environ.get("REGSWEEP_S3_TEST_SLOW_SECONDS", "35"))
@@ -162,16 +169,43 @@ def allowed_deletions(keys, prefix, blobs, revs):
     return allowed
 
 
+OWN_KEYS = "docker/registry/regsweep/"
+QUARANTINE_KEYS = OWN_KEYS + "quarantine/"
+
+
+def quarantined_sources(keys, prefix):
+    """{registry key: size} of every key a quarantine holds a copy of:
+    <prefix>docker/registry/regsweep/quarantine/RUN/v2/X is a copy of
+    <prefix>docker/registry/v2/X (records are not copies)."""
+    sources = {}
+    for key, size in keys.items():
+        if not key.startswith(prefix + QUARANTINE_KEYS):
+            continue
+        rest = key[len(prefix + QUARANTINE_KEYS):].split("/", 2)
+        if len(rest) == 3 and rest[1] == "v2":
+            sources[prefix + "docker/registry/v2/" + rest[2]] = size
+    return sources
+
+
 def check_bucket_after(t, label, sc, prefix, before, after, blobs, revs,
                        complete):
     """No wrong deletion; with `complete`, exactly the right ones."""
-    deleted = set(before) - set(after)
+    own = prefix + OWN_KEYS
+    registry_after = {k: v for k, v in after.items() if not k.startswith(own)}
+    deleted = set(before) - set(registry_after)
     allowed = allowed_deletions(before, prefix, blobs, revs)
     t.check_sets(deleted - allowed, set(),
                  f"{label}: no key deleted that should stay", sc.names)
-    t.check(set(after) <= set(before),
-            f"{label}: no key created",
-            f"{sorted(set(after) - set(before))[:10]}")
+    t.check(set(registry_after) <= set(before),
+            f"{label}: no key created in the registry's keys",
+            f"{sorted(set(registry_after) - set(before))[:10]}")
+    moved = quarantined_sources(after, prefix)
+    t.check(all(before.get(src) == size for src, size in moved.items()),
+            f"{label}: every key in the quarantine is a whole copy of one "
+            f"that was there", f"{sorted(moved)[:5]}")
+    t.check(deleted <= set(moved),
+            f"{label}: every key removed is in the quarantine",
+            f"{sorted(deleted - set(moved))[:10]}")
     if not complete:
         return deleted
     t.check_sets(rgw.blobs_in_keys(after, prefix),
@@ -578,9 +612,53 @@ def part_lock(ctx):
     real = regsweep_gc(ctx, reg, "lock-free", False, True)
     t.check(real.returncode == 0 and real.report.get("blobs_deleted", 0) > 0,
             "lock: with the lock gone a real run deletes", real.describe())
-    t.check(not any(k.startswith(reg.prefix + "docker/registry/regsweep/")
+    t.check(not any(k.startswith(reg.prefix + OWN_KEYS + "lock")
                     for k in ctx.keys(reg)),
             "lock: the run removed its own lock and left no takeover key")
+
+
+def regsweep_s3(ctx, args):
+    """Any regsweep command on the gateway: args with the store's URL."""
+    cmd = [ctx.args.regsweep] + args + ["--s3-endpoint", ctx.gw.endpoint,
+                                        "--s3-region", ctx.gw.region]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          env=ctx.gw.aws_env())
+
+
+def part_quarantine(ctx):
+    """A real run on the gateway quarantines (server-side copies, then
+    deletes), `restore` puts every key back with its bytes, a run with
+    --quarantine-for 0 purges."""
+    t = ctx.t
+    reg = ctx.fresh_store("quarantine")
+    before = {k: e for k, _, e in ctx.client.list_objects(reg.prefix)}
+    real = regsweep_gc(ctx, reg, "quarantine-real", False, True)
+    run = (real.report.get("quarantine") or {}).get("run")
+    t.check(real.returncode == 0 and run
+            and real.report.get("blobs_deleted", 0) > 0,
+            "quarantine: a real -m run on the gateway moves into a run",
+            real.describe())
+    ls = regsweep_s3(ctx, ["quarantine", "ls", reg.s3_url, "--json", "-"])
+    runs = json.loads(ls.stdout).get("runs", []) if ls.returncode == 0 else []
+    t.check(len(runs) == 1 and runs[0]["run"] == run
+            and runs[0]["blobs"] == real.report.get("blobs_deleted"),
+            "quarantine ls on S3: the run, with the report's blob count",
+            f"exit {ls.returncode}: {ls.stdout[-500:]} {ls.stderr[-500:]}")
+    restore = regsweep_s3(ctx, ["restore", reg.s3_url, "latest"])
+    after = {k: e for k, _, e in ctx.client.list_objects(reg.prefix)}
+    t.check(restore.returncode == 0,
+            "restore latest on S3: exit 0",
+            f"exit {restore.returncode}: {restore.stdout} {restore.stderr}")
+    t.check_sets(set(after.items()), set(before.items()),
+                 "restore latest on S3: every key back with its ETag, the "
+                 "quarantine gone", {})
+    regsweep_gc(ctx, reg, "quarantine-again", False, True)
+    purge = regsweep_s3(ctx, ["gc", reg.s3_url, "--quarantine-for", "0",
+                              "-q"])
+    t.check(purge.returncode == 0 and not any(
+        k.startswith(reg.prefix + QUARANTINE_KEYS) for k in ctx.keys(reg)),
+            "quarantine on S3: a run with --quarantine-for 0 purges it",
+            f"exit {purge.returncode}: {purge.stderr[-500:]}")
 
 
 def part_gen(ctx):
@@ -647,8 +725,8 @@ def main(argv):
     t = rh.TestRun("s3_registry")
     parts = {"oracle": part_oracle, "dry": part_dry, "real": part_real,
              "proxy": part_proxy, "faults": part_faults, "lock": part_lock,
-             "gen": part_gen}
-    regsweep_parts = {"dry", "real", "proxy", "faults", "lock"}
+             "quarantine": part_quarantine, "gen": part_gen}
+    regsweep_parts = {"dry", "real", "proxy", "faults", "lock", "quarantine"}
     try:
         rh.require_tools()
         if not args.distribution_only and not os.access(args.regsweep,

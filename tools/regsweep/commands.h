@@ -31,6 +31,8 @@ int RetainCommand(const std::vector<std::string>& args);
 int AuditCommand(const std::vector<std::string>& args);
 int WhyCommand(const std::vector<std::string>& args);
 int DuCommand(const std::vector<std::string>& args);
+int QuarantineCommand(const std::vector<std::string>& args);
+int RestoreCommand(const std::vector<std::string>& args);
 
 }  // namespace regsweep::cli
 

@@ -111,6 +111,11 @@ void PrintTotals(const gc::DiskUsageReport& r) {
                 gc::FormatAge(r.grace_ns).c_str());
   }
   std::printf("\n");
+  if (r.quarantine_runs > 0) {
+    std::printf("quarantine     %s, not counted above (`regsweep "
+                "quarantine ls`)\n",
+                QuarantineSpace(r.quarantine_bytes, r.quarantine_runs).c_str());
+  }
   if (r.missing_blobs > 0) {
     std::printf("missing        %s referenced but not in the store (see "
                 "`regsweep audit`)\n",

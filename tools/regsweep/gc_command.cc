@@ -7,6 +7,8 @@
 #include "gc/collection/collector.h"
 #include "storage/store.h"
 #include "tools/regsweep/cli_common.h"
+#include "tools/regsweep/quarantine_flags.h"
+#include "util/clock.h"
 #include "tools/regsweep/store_location.h"
 #include "tools/regsweep/commands.h"
 #include "tools/regsweep/go_flags.h"
@@ -35,6 +37,7 @@ struct RunFlags {
   std::string json_path;
   std::string log_format;  // empty: not given
   std::string wait = "0";
+  std::string quarantine_for = kDefaultQuarantineFor;
 };
 
 void AddRunFlags(po::options_description* desc, RunFlags* flags) {
@@ -72,6 +75,7 @@ void AddRunFlags(po::options_description* desc, RunFlags* flags) {
        "log lines on stderr (warnings, errors) as text (logrus' time=... "
        "level=... msg=...), json (one object per line) or logstash");
   AddWaitFlag(desc, &flags->wait);
+  AddQuarantineFlag(desc, &flags->quarantine_for);
 }
 
 bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
@@ -80,7 +84,8 @@ bool MakeOptions(const RunFlags& flags, gc::GcOptions* options) {
   options->jobs = flags.jobs;
   options->index_dir = flags.index_dir;
   options->full = flags.full;
-  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns);
+  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns) &&
+         ParseQuarantineFor(flags.quarantine_for, &options->quarantine_for_ns);
 }
 
 enum class Style { kHuman, kDistribution };
@@ -133,7 +138,13 @@ int Run(const std::string& root, const std::string& config,
     std::unique_ptr<storage::RunLock> lock;
     if (!flags.dry_run) locked = TakeRunLock(store, flags.wait, &lock);
     if (locked != kExitOk) return Status::OK();
+    QuarantineSetup quarantine;
+    if (!flags.dry_run) {
+      StartQuarantine(store, options.quarantine_for_ns, NowNs(), &quarantine);
+      options.quarantine = quarantine.writer.get();
+    }
     Status status = gc::RunGc(store, options, progress, &report);
+    options.quarantine = nullptr;
     report.store_requests = StoreRequestCounts(store);
     ReleaseRunLock(&lock);
     return status;

@@ -38,6 +38,11 @@ constexpr char kUsage[] =
     "                      a blob, or since when nothing does\n"
     "  du STORE            space per repository, unique and shared, and\n"
     "                      what gc would reclaim\n"
+    "  quarantine ls|purge STORE\n"
+    "                      what real runs moved aside (kept --quarantine-for,\n"
+    "                      24h by default), and deleting it now\n"
+    "  restore STORE RUN [DIGEST...]\n"
+    "                      put back what a run moved aside\n"
     "\n"
     "Run `regsweep <command> --help` for a command's options.\n"
     "\n"
@@ -67,6 +72,8 @@ int main(int argc, char** argv) {
   if (command == "audit") return regsweep::cli::AuditCommand(args);
   if (command == "why") return regsweep::cli::WhyCommand(args);
   if (command == "du") return regsweep::cli::DuCommand(args);
+  if (command == "quarantine") return regsweep::cli::QuarantineCommand(args);
+  if (command == "restore") return regsweep::cli::RestoreCommand(args);
   if (command == "garbage-collect") {
     return regsweep::cli::GarbageCollectCommand(args);
   }

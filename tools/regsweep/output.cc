@@ -68,12 +68,13 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
                 static_cast<unsigned long long>(r.sweep.blobs_kept_odd));
   }
   if (!dry) {
-    std::printf("  deleted             %llu blobs (%s), %llu manifests, %llu "
-                "layer links\n",
+    std::printf("  %-19s %llu blobs (%s), %llu manifests, %llu layer links\n",
+                r.quarantine.run.empty() ? "deleted" : "quarantined",
                 static_cast<unsigned long long>(r.sweep.blobs_deleted),
                 HumanBytes(r.sweep.bytes_deleted).c_str(),
                 static_cast<unsigned long long>(r.sweep.manifests_deleted),
                 static_cast<unsigned long long>(r.sweep.layer_links_deleted));
+    PrintQuarantineLines(r.quarantine);
   }
   if (!r.sweep.errors.empty()) {
     std::printf("  failed              %zu deletion%s (see the errors above)\n",
@@ -100,6 +101,30 @@ void PrintSummary(const std::string& store, const gc::GcReport& r) {
     std::printf("  NOTHING DELETED: the mark met an error that could hide a "
                 "reference (see above)\n");
   }
+}
+
+void PrintQuarantineLines(const gc::QuarantineReport& q) {
+  if (!q.rescued.blobs.empty()) {
+    std::printf("  rescued             %zu blobs a kept manifest references, "
+                "put back from quarantine\n",
+                q.rescued.blobs.size());
+  }
+  if (!q.purged.purged.empty()) {
+    std::printf("  purged              %zu quarantine%s (%s) older than the "
+                "quarantine time\n",
+                q.purged.purged.size(), q.purged.purged.size() == 1 ? "" : "s",
+                HumanBytes(q.purged.bytes).c_str());
+  }
+  if (q.runs_held > 0) {
+    std::printf("  quarantine holds    %s (regsweep quarantine ls; regsweep "
+                "restore RUN undoes one)\n",
+                QuarantineSpace(q.bytes_held, q.runs_held).c_str());
+  }
+}
+
+std::string QuarantineSpace(uint64_t bytes, uint64_t runs) {
+  return HumanBytes(bytes) + " in " + std::to_string(runs) +
+         (runs == 1 ? " run" : " runs");
 }
 
 void PrintDistributionLines(const gc::GcReport& r) {

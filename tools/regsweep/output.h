@@ -13,6 +13,12 @@ namespace regsweep::cli {
 // A few lines: what was marked, what is (or was) reclaimed, time per phase.
 void PrintSummary(const std::string& store, const gc::GcReport& report);
 
+// The summary's lines about quarantines: what was rescued and purged, and
+// what every quarantine holds now.
+void PrintQuarantineLines(const gc::QuarantineReport& quarantine);
+// "1.3 MiB in 2 runs".
+std::string QuarantineSpace(uint64_t bytes, uint64_t runs);
+
 // distribution's garbage-collect output: "manifest eligible for deletion:",
 // the "N blobs marked, ..." line, "blob eligible for deletion:".
 void PrintDistributionLines(const gc::GcReport& report);

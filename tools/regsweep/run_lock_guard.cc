@@ -26,6 +26,8 @@ void SetCommandLine(int argc, char** argv) {
   CommandLineText() = std::move(text);
 }
 
+const std::string& CommandLine() { return CommandLineText(); }
+
 void AddWaitFlag(po::options_description* desc, std::string* wait) {
   desc->add_options()(
       "wait", po::value(wait)->default_value("0"),

@@ -17,6 +17,8 @@ namespace regsweep::cli {
 // Remembers this process's command line ("regsweep gc /srv -m"), which
 // the lock shows to a second run. Called once, from main.
 void SetCommandLine(int argc, char** argv);
+// That command line, for what else names the run (quarantine records).
+const std::string& CommandLine();
 
 // Adds --wait D (into *wait): how long to wait for another run's lock.
 void AddWaitFlag(boost::program_options::options_description* desc,

@@ -18,6 +18,8 @@
 #include "tools/regsweep/run_lock_guard.h"
 #include "util/json_writer.h"
 #include "util/rfc3339.h"
+#include "util/clock.h"
+#include "tools/regsweep/quarantine_flags.h"
 
 namespace po = boost::program_options;
 
@@ -94,6 +96,26 @@ std::string RemovalJson(bool dry_run, const std::vector<gc::TagEntry>& removed,
   return json + "\n";
 }
 
+// Records the tags about to go in the quarantine (when there is one),
+// after checking that it can take them. kExitOk, or the exit code after
+// the message: nothing was removed.
+int QuarantineTags(const QuarantineSetup& quarantine,
+                   const std::vector<gc::TagEntry>& tags) {
+  if (quarantine.writer == nullptr || tags.empty()) return kExitOk;
+  Status s = quarantine.quarantine->CheckUsable();
+  std::vector<storage::QuarantinedItem> items;
+  for (const gc::TagEntry& t : tags) {
+    items.push_back({storage::QuarantinedItem::Kind::kTag, t.digest,
+                     t.repository, t.tag});
+  }
+  if (s.ok()) s = quarantine.writer->Record("removed on request", std::move(items));
+  if (s.ok()) return kExitOk;
+  Log(LogLevel::kError, s.ToString() +
+                            ": no tag was removed (--quarantine-for 0 "
+                            "removes them without a quarantine)");
+  return kExitUsage;
+}
+
 // Runs the delete-untagged collection; returns its exit code.
 int CollectAfter(const std::string& root, storage::Store* store,
                  const std::vector<gc::TagEntry>& removed,
@@ -142,13 +164,15 @@ void AddRemovalFlags(po::options_description* desc, RemovalFlags* flags) {
       ("quiet,q", po::bool_switch(&flags->quiet),
        "print nothing but errors");
   AddWaitFlag(desc, &flags->wait);
+  AddQuarantineFlag(desc, &flags->quarantine_for);
 }
 
 bool MakeGcOptions(const RemovalFlags& flags, gc::GcOptions* options) {
   options->dry_run = flags.dry_run;
   options->delete_untagged = true;
   options->jobs = flags.jobs;
-  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns);
+  return ParseGraceAndJobs(flags.grace, flags.jobs, &options->grace_ns) &&
+         ParseQuarantineFor(flags.quarantine_for, &options->quarantine_for_ns);
 }
 
 // The subcommands' synopses end without the blank line before the options.
@@ -194,7 +218,16 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
   // The report must be writable before the first tag goes.
   Status writable = CheckReportWritable(flags.json_path);
   if (!writable.ok()) return FailToStart(writable);
-  storage::Registry registry(store);
+  QuarantineSetup quarantine;
+  if (!flags.dry_run) {
+    StartQuarantine(store, gc_options.quarantine_for_ns, NowNs(), &quarantine);
+  }
+  int quarantined = QuarantineTags(quarantine, selection.tags);
+  if (quarantined != kExitOk) return quarantined;
+  storage::Registry registry =
+      quarantine.writer != nullptr
+          ? quarantine.writer->Quarantining(storage::Registry(store))
+          : storage::Registry(store);
   std::vector<gc::TagEntry> removed;
   std::vector<std::string> errors = selection.errors;
   for (const gc::TagEntry& t : selection.tags) {
@@ -216,6 +249,12 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
     std::fprintf(log, "%zu tag%s %s\n", removed.size(),
                  removed.size() == 1 ? "" : "s",
                  flags.dry_run ? "would be removed" : "removed");
+    if (quarantine.writer != nullptr && !removed.empty()) {
+      std::fprintf(log, "quarantined in %s: `regsweep restore %s %s` puts "
+                        "them back\n",
+                   quarantine.writer->run().c_str(), root.c_str(),
+                   quarantine.writer->run().c_str());
+    }
   }
 
   int exit_code = (errors.empty() && selection.problems.empty())
@@ -225,7 +264,9 @@ int RemoveTagsAndReport(const std::string& root, storage::Store* store,
   bool collected = false;
   if (flags.then_gc) {
     std::fflush(log);
-    int gc_exit = CollectAfter(root, store, removed, flags, gc_options,
+    gc::GcOptions options = gc_options;
+    options.quarantine = quarantine.writer.get();
+    int gc_exit = CollectAfter(root, store, removed, flags, options,
                                !flags.quiet && !json_to_stdout, &report);
     collected = gc_exit != kExitUsage;
     exit_code = std::max(exit_code, gc_exit);

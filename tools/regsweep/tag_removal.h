@@ -25,9 +25,11 @@ struct RemovalFlags {
   int jobs = 0;
   std::string json_path;
   std::string wait = "0";
+  std::string quarantine_for = "24h";
 };
 
-// --dry-run, --then-gc, --grace, --jobs, --json, --quiet, --wait.
+// --dry-run, --then-gc, --grace, --jobs, --json, --quiet, --wait,
+// --quarantine-for.
 void AddRemovalFlags(boost::program_options::options_description* desc,
                      RemovalFlags* flags);
 
@@ -67,7 +69,10 @@ struct TagSelection {
 };
 
 // Removes the selected tags from the store at `root` (dry run: removes
-// nothing and says what would go), one log line each ("removed tag app:v1
+// nothing and says what would go) into a new quarantine run, unless
+// --quarantine-for 0 (the run's record of the tags is written first; the
+// --then-gc collection moves into the same run, so one restore undoes
+// both), one log line each ("removed tag app:v1
 // (sha256:..., pushed ...)"), then runs a delete-untagged collection when
 // asked (a dry one over a view of the store without those tags when
 // --dry-run). Writes the JSON report when asked: {"dry_run", "removed":
